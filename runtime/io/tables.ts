@@ -1,0 +1,37 @@
+/**
+ * Parquet I/O for the small (post-bronze) tables, which live in memory as
+ * arquero tables. arquero → Arrow IPC → parquet-wasm (zstd) and back; no
+ * native code, so the same module runs in Lambda.
+ */
+import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
+import { dirname } from "node:path";
+import { fromArrow, type ColumnTable, toArrowIPC } from "arquero";
+import * as pq from "parquet-wasm/node";
+
+export type Table = ColumnTable;
+
+/** Serialise a table to Parquet bytes. */
+export function tableToParquet(table: Table): Uint8Array {
+	const ipc = toArrowIPC(table, { format: "stream" });
+	const wasmTable = pq.Table.fromIPCStream(ipc);
+	const props = new pq.WriterPropertiesBuilder().setCompression(pq.Compression.ZSTD).build();
+	return pq.writeParquet(wasmTable, props);
+}
+
+/** Parse Parquet bytes into a table. */
+export function parquetToTable(bytes: Uint8Array): Table {
+	const wasmTable = pq.readParquet(bytes);
+	return fromArrow(wasmTable.intoIPCStream()) as Table;
+}
+
+/** Write a table atomically (temp file + rename) so readers never see half a file. */
+export async function writeParquetFile(path: string, table: Table): Promise<void> {
+	await mkdir(dirname(path), { recursive: true });
+	const tmp = `${path}.tmp-${process.pid}`;
+	await writeFile(tmp, tableToParquet(table));
+	await rename(tmp, path);
+}
+
+export async function readParquetFile(path: string): Promise<Table> {
+	return parquetToTable(new Uint8Array(await readFile(path)));
+}
