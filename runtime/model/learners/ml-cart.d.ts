@@ -1,0 +1,13 @@
+// ml-cart ships no types; the part used by the tests that compare our CART with it.
+declare module "ml-cart" {
+	export class DecisionTreeClassifier {
+		constructor(options?: {
+			gainFunction?: "gini";
+			minNumSamples?: number;
+			maxDepth?: number;
+			gainThreshold?: number;
+		});
+		train(X: number[][], y: number[]): void;
+		predict(X: number[][]): number[];
+	}
+}
