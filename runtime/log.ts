@@ -23,6 +23,14 @@ export class Logger {
 	child(fields: Record<string, unknown>): Logger {
 		return new Logger({ ...this.fields, ...fields }, this.sinks, this.minLevel);
 	}
+	/** Adds a sink to this logger and every child sharing its sinks (e.g. the run's log file). */
+	addSink(sink: LogSink): () => void {
+		this.sinks.push(sink);
+		return () => {
+			const i = this.sinks.indexOf(sink);
+			if (i >= 0) this.sinks.splice(i, 1);
+		};
+	}
 	withSink(sink: LogSink): Logger {
 		return new Logger(this.fields, [...this.sinks, sink], this.minLevel);
 	}

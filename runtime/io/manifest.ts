@@ -28,9 +28,18 @@ export interface RunRecord {
 	summary?: Record<string, unknown>;
 }
 
+export interface StartOptions {
+	rerun?: boolean;
+	force?: boolean;
+}
+
 export interface RunManifest {
-	/** Claims the batch for a new run; returns false if a run of the batch is already started or succeeded (unless `rerun`). */
-	start(batchId: string, runId: string, opts?: { rerun?: boolean }): Promise<boolean>;
+	/**
+	 * Claims the batch for a new run. Returns false when the batch already has a
+	 * run, unless `rerun` (allowed once that run has finished) or `force`
+	 * (also over a run left "started", e.g. by a killed process).
+	 */
+	start(batchId: string, runId: string, opts?: StartOptions): Promise<boolean>;
 	recordStage(runId: string, stage: StageRecord): Promise<void>;
 	succeed(runId: string, summary: Record<string, unknown>): Promise<void>;
 	fail(runId: string, error: { name: string; message: string }): Promise<void>;
@@ -50,7 +59,7 @@ export class LocalRunManifest implements RunManifest {
 		return join(this.dir, "batches", `${batchId}.json`);
 	}
 
-	async start(batchId: string, runId: string, opts: { rerun?: boolean } = {}): Promise<boolean> {
+	async start(batchId: string, runId: string, opts: StartOptions = {}): Promise<boolean> {
 		await mkdir(join(this.dir, "batches"), { recursive: true });
 		const claim = JSON.stringify({ batchId, runId });
 		try {
@@ -60,7 +69,7 @@ export class LocalRunManifest implements RunManifest {
 			if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
 			const previous = JSON.parse(await readFile(this.batchPath(batchId), "utf8")) as { runId: string };
 			const prev = await this.get(previous.runId);
-			const canRerun = opts.rerun && (prev?.status !== "started" || prev === undefined);
+			const canRerun = opts.force || (opts.rerun && prev?.status !== "started");
 			if (!canRerun) return false;
 			await writeJsonAtomic(this.batchPath(batchId), { batchId, runId });
 		}
@@ -104,6 +113,15 @@ export class LocalRunManifest implements RunManifest {
 			r.finishedAt = at;
 			r.history.push({ status: "failed", at, error });
 		});
+	}
+	/** The run that holds the batch's claim, if any. */
+	async claimOf(batchId: string): Promise<RunRecord | undefined> {
+		try {
+			const { runId } = JSON.parse(await readFile(this.batchPath(batchId), "utf8")) as { runId: string };
+			return this.get(runId);
+		} catch {
+			return undefined;
+		}
 	}
 	async get(runId: string): Promise<RunRecord | undefined> {
 		try {

@@ -1,0 +1,108 @@
+/**
+ * One benchmark measurement in its own process (so peak RSS is the task's
+ * own): prints a JSON line { seconds, maxRssMb, detail }.
+ * Usage: tsx bench/task.ts <generate|bronze|gold|train|ladder|score> '<json options>'
+ */
+import { rm } from "node:fs/promises";
+import { Lake } from "../runtime/io/lake.ts";
+import { LocalRunManifest } from "../runtime/io/manifest.ts";
+import { readParquetFile } from "../runtime/io/tables.ts";
+import { runExperiments } from "../runtime/model/experiments.ts";
+import { LocalModelRegistry } from "../runtime/model/registry.ts";
+import { trainAndRegister } from "../runtime/model/train.ts";
+import { createHandlers, type RunState } from "../runtime/pipeline/handlers.ts";
+import { loadChampion } from "../runtime/scoring/champion.ts";
+import { scoreCustomers } from "../runtime/scoring/score.ts";
+import { generateBatch } from "../runtime/synth/generate.ts";
+
+interface Opts {
+	dataRoot: string;
+	batchId: string;
+	customers: number;
+	seed: number;
+	shards: number;
+	concurrency: number;
+	runId: string;
+}
+
+type H = (input: unknown) => Promise<unknown>;
+
+/** Raw → bronze (and on to gold): the stage handlers in state-machine order, shards `concurrency` at a time. */
+async function medallion(o: Opts, untilGold: boolean): Promise<Record<string, unknown>> {
+	const lake = new Lake(o.dataRoot);
+	await new LocalRunManifest(lake.root).start(o.batchId, o.runId, { force: true });
+	const h = createHandlers() as unknown as Record<string, H>;
+	const state: RunState = { runId: o.runId, batchId: o.batchId, dataRoot: lake.root, mode: "auto", shardCount: o.shards, gate: 0.7, seed: o.seed };
+	state.raw = (await h.ValidateRaw(state)) as RunState["raw"];
+	const shards = state.raw?.shards ?? [];
+	const out: unknown[] = new Array(shards.length);
+	let next = 0;
+	await Promise.all(
+		Array.from({ length: o.concurrency }, async () => {
+			while (next < shards.length) {
+				const i = next++;
+				out[i] = await h.BronzeShard({ runId: o.runId, dataRoot: lake.root, shard: shards[i], index: i });
+			}
+		}),
+	);
+	state.bronzeShards = out as RunState["bronzeShards"];
+	state.bronze = (await h.BronzeReduce(state)) as RunState["bronze"];
+	if (!untilGold) return { rows: state.bronze?.rows };
+	await h.Silver(state);
+	const gold = (await h.Gold(state)) as { rows: Record<string, number> };
+	return { rows: { ...state.bronze?.rows, ...gold.rows } };
+}
+
+async function main() {
+	const [task, json] = process.argv.slice(2);
+	const o = JSON.parse(json) as Opts;
+	const lake = new Lake(o.dataRoot);
+	const goldPath = () => lake.tablePath(o.runId, "gold", "gold_customer");
+	const t0 = performance.now();
+	let detail: unknown;
+	switch (task) {
+		case "generate": {
+			const outDir = lake.rawDir(`${o.batchId}-bench`);
+			detail = await generateBatch({ customers: o.customers, seed: o.seed, outDir });
+			await rm(outDir, { recursive: true, force: true });
+			break;
+		}
+		case "bronze":
+			detail = await medallion(o, false);
+			break;
+		case "gold":
+			detail = await medallion(o, true);
+			break;
+		case "train": {
+			const gold = await readParquetFile(goldPath());
+			const r = await trainAndRegister(gold, { runId: o.runId, registry: new LocalModelRegistry(lake.root), seed: o.seed });
+			detail = { prAuc: r.evaluation.metrics.pr_auc, timings: r.timings };
+			break;
+		}
+		case "ladder": {
+			const gold = await readParquetFile(goldPath());
+			const rows = await runExperiments(gold, { seed: o.seed });
+			detail = { fits: rows.length };
+			break;
+		}
+		case "score": {
+			const gold = await readParquetFile(goldPath());
+			const champion = await loadChampion(new LocalModelRegistry(lake.root));
+			if (!champion) throw new Error("no champion: run the train task first");
+			const t = performance.now();
+			const scored = scoreCustomers(gold, champion.artifact, champion.model, { modelVersion: champion.version.version });
+			detail = { customers: scored.numRows(), scoringSeconds: (performance.now() - t) / 1000 };
+			break;
+		}
+		default:
+			throw new Error(`unknown task ${task}`);
+	}
+	const seconds = (performance.now() - t0) / 1000;
+	const maxRssMb = process.resourceUsage().maxRSS / 1024;
+	process.stdout.write(`${JSON.stringify({ seconds, maxRssMb, detail })}\n`);
+}
+
+main().catch((e) => {
+	process.stderr.write(`${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+	process.exit(1);
+});

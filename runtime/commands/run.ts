@@ -1,0 +1,101 @@
+/**
+ * `npm start`: make sure a batch exists (generating the default synthetic one
+ * on a fresh machine), run the whole pipeline through the local state
+ * machine with a live progress display, and print a summary.
+ */
+import { existsSync } from "node:fs";
+import { Lake } from "../io/lake.ts";
+import type { RunRecord } from "../io/manifest.ts";
+import { type ExecuteOptions, executeRun, newRunId } from "../pipeline/execute.ts";
+import { ProgressDisplay } from "../pipeline/progress.ts";
+import { defaultBatchId, generateWithProgress } from "./synth.ts";
+
+export interface RunCommandOptions {
+	batch?: string;
+	customers: number;
+	seed: number;
+	data: string;
+	shards: number;
+	concurrency: number;
+	mode: string;
+	gate: number;
+	force: boolean;
+}
+
+export async function runCommand(o: RunCommandOptions): Promise<number> {
+	if (!["auto", "train", "score"].includes(o.mode)) {
+		process.stderr.write(`error: --mode must be auto, train or score, got "${o.mode}"\n`);
+		return 2;
+	}
+	const lake = new Lake(o.data);
+	const batchId = o.batch ?? defaultBatchId(o.customers, o.seed);
+	const batchDir = lake.rawDir(batchId);
+	if (!existsSync(batchDir)) {
+		if (o.batch) {
+			process.stderr.write(`error: batch "${o.batch}" not found: expected the raw files in ${batchDir}\n`);
+			return 2;
+		}
+		process.stderr.write(`No batch yet: generating the synthetic batch ${batchId} (${o.customers} customers, every hour of 2024)…\n`);
+		const t = performance.now();
+		await generateWithProgress({ customers: o.customers, seed: o.seed, outDir: batchDir });
+		process.stderr.write(`Generated in ${((performance.now() - t) / 1000).toFixed(1)} s → ${batchDir}\n`);
+	}
+	const progress = new ProgressDisplay();
+	const t0 = performance.now();
+	const runId = newRunId(batchId);
+	process.stderr.write(`Run ${runId} on batch ${batchId}\n`);
+	const result = await executeRun({
+		dataRoot: lake.root,
+		batchId,
+		runId,
+		mode: o.mode as ExecuteOptions["mode"],
+		shardCount: o.shards,
+		concurrency: o.concurrency,
+		gate: o.gate,
+		seed: o.seed,
+		force: o.force,
+		onEvent: progress.onEvent,
+	});
+	process.stdout.write(formatSummary(result.record, (performance.now() - t0) / 1000, lake));
+	return result.ok ? 0 : 1;
+}
+
+function formatSummary(run: RunRecord | undefined, seconds: number, lake: Lake): string {
+	if (!run) return "no run record\n";
+	const lines: string[] = [];
+	const status = run.status.toUpperCase();
+	lines.push("", `Run ${run.runId}: ${status} in ${seconds.toFixed(1)} s`);
+	lines.push("", "Stage            seconds  rows");
+	for (const s of run.stages) {
+		const rows = Object.entries(s.rows ?? {})
+			.map(([k, v]) => `${k}=${v.toLocaleString("en-US")}`)
+			.join(", ");
+		lines.push(`${s.stage.padEnd(16)} ${s.seconds.toFixed(1).padStart(7)}  ${rows}`);
+	}
+	const faults: Record<string, number> = {};
+	for (const s of run.stages) for (const [k, v] of Object.entries(s.faults ?? {})) if (v > 0) faults[k] = (faults[k] ?? 0) + v;
+	if (Object.keys(faults).length > 0) {
+		lines.push("", "Faults absorbed");
+		for (const [k, v] of Object.entries(faults).sort()) lines.push(`  ${k.padEnd(52)} ${v.toLocaleString("en-US").padStart(10)}`);
+	}
+	const detail = (name: string) => run.stages.find((s) => s.stage === name)?.detail as Record<string, unknown> | undefined;
+	const train = detail("Train");
+	if (train) {
+		const gate = train.gate as { passed: boolean; minimum: number };
+		lines.push(
+			"",
+			`Model ${train.version}: test PR-AUC ${Number(train.prAuc).toFixed(3)}, ROC-AUC ${Number(train.rocAuc).toFixed(3)} → gate (≥ ${gate.minimum}) ${gate.passed ? "PASSED, champion" : "REJECTED"}`,
+		);
+	}
+	const score = detail("Score");
+	if (score) {
+		const tiers = score.tiers as Record<string, number>;
+		lines.push(`Scored ${score.customers} customers with ${score.modelVersion}: ${Object.entries(tiers).map(([k, v]) => `${k} ${v}`).join(", ")}`);
+	}
+	const rec = detail("Recommend");
+	if (rec) lines.push(`Recommendations: ${Object.entries(rec.byAction as Record<string, number>).map(([k, v]) => `${k} ${v}`).join(", ")}`);
+	const last = run.history.at(-1);
+	if (last?.error) lines.push("", `FAILED: ${last.error.name}: ${last.error.message}`);
+	lines.push("", `Outputs: ${lake.runDir(run.runId)}  (log: pipeline.log, report: run_report.json)`, "");
+	return lines.join("\n");
+}

@@ -1,0 +1,31 @@
+/**
+ * Alerts: the local implementation appends JSON lines to <root>/alerts.log
+ * (and logs them); the AWS one publishes to SNS and emits a metric.
+ */
+import { appendFile, mkdir } from "node:fs/promises";
+import { join } from "node:path";
+
+export type AlertKind = "run_failed" | "drift_detected" | "quality_warning" | "model_rejected";
+
+export interface Alert {
+	kind: AlertKind;
+	runId: string;
+	batchId?: string;
+	message: string;
+	detail?: Record<string, unknown>;
+}
+
+export interface Alerts {
+	raise(alert: Alert): Promise<void>;
+}
+
+export class LocalAlerts implements Alerts {
+	readonly path: string;
+	constructor(root: string) {
+		this.path = join(root, "alerts.log");
+	}
+	async raise(alert: Alert): Promise<void> {
+		await mkdir(join(this.path, ".."), { recursive: true });
+		await appendFile(this.path, `${JSON.stringify({ at: new Date().toISOString(), ...alert })}\n`);
+	}
+}

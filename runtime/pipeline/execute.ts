@@ -1,0 +1,78 @@
+/**
+ * One local run of the pipeline: claim the batch in the manifest, run the
+ * state machine with the stage handlers, and return the run record. Shared
+ * by the CLI, the benchmark and the tests.
+ */
+import { join } from "node:path";
+import { Lake } from "../io/lake.ts";
+import { LocalRunManifest, type RunRecord } from "../io/manifest.ts";
+import { fileSink, rootLogger } from "../log.ts";
+import type { TaskStage } from "./definition.ts";
+import { createHandlers, type RunInput } from "./handlers.ts";
+import { type EventLog, runStateMachineLocal, type StageHandler } from "./run-local.ts";
+
+export interface ExecuteOptions {
+	dataRoot: string;
+	batchId: string;
+	mode?: RunInput["mode"];
+	shardCount?: number;
+	concurrency?: number;
+	gate?: number;
+	seed?: number;
+	/** Run even over a run of this batch still marked started (e.g. after a crash). */
+	force?: boolean;
+	onEvent?: (e: EventLog) => void;
+	/** Replace some handlers (tests inject failures this way). */
+	handlers?: Partial<Record<TaskStage, StageHandler>>;
+	runId?: string;
+}
+
+export interface ExecuteResult {
+	runId: string;
+	ok: boolean;
+	record: RunRecord | undefined;
+}
+
+/** A batch already has a run in progress. */
+export class RunRefusedError extends Error {
+	override readonly name = "RunRefusedError";
+}
+
+export function newRunId(batchId: string, now = new Date()): string {
+	return `${now.toISOString().replace(/[-:]/g, "").replace(/\.(\d+)Z$/, "$1Z")}_${batchId}`;
+}
+
+export async function executeRun(o: ExecuteOptions): Promise<ExecuteResult> {
+	const lake = new Lake(o.dataRoot);
+	const runId = o.runId ?? newRunId(o.batchId);
+	const manifest = new LocalRunManifest(lake.root);
+	if (!(await manifest.start(o.batchId, runId, { rerun: true, force: o.force }))) {
+		const claim = await manifest.claimOf(o.batchId);
+		throw new RunRefusedError(
+			`batch ${o.batchId} has a run still marked started (${claim?.runId}); if no other process is running it, use --force`,
+		);
+	}
+	const input: RunInput = {
+		runId,
+		batchId: o.batchId,
+		dataRoot: lake.root,
+		mode: o.mode ?? "auto",
+		shardCount: o.shardCount ?? 8,
+		gate: o.gate ?? 0.7,
+		seed: o.seed ?? 42,
+	};
+	const removeSink = rootLogger.addSink(fileSink(join(lake.runDir(runId), "pipeline.log")));
+	let ok = true;
+	try {
+		await runStateMachineLocal(input as unknown as Record<string, unknown>, {
+			handlers: { ...createHandlers(), ...o.handlers },
+			maxConcurrency: o.concurrency ?? 2,
+			onEvent: o.onEvent,
+		});
+	} catch {
+		ok = false;
+	} finally {
+		removeSink();
+	}
+	return { runId, ok, record: await manifest.get(runId) };
+}

@@ -1,0 +1,76 @@
+/**
+ * Live progress of a local run, fed by the state machine's event log:
+ * one line per stage (with its duration) and a bar for the bronze shards.
+ * On a non-TTY (CI, files) it prints plain lines only.
+ */
+import cliProgress from "cli-progress";
+import type { EventLog } from "./run-local.ts";
+
+export class ProgressDisplay {
+	private readonly started = new Map<string, number>();
+	private bar?: cliProgress.SingleBar;
+	private shardsDone = 0;
+	private readonly t0 = Date.now();
+	private shardTotal = 0;
+	constructor(private readonly out: NodeJS.WriteStream = process.stderr) {}
+
+	private line(text: string): void {
+		const elapsed = ((Date.now() - this.t0) / 1000).toFixed(1).padStart(6);
+		if (this.bar) this.bar.stop();
+		this.out.write(`[${elapsed}s] ${text}\n`);
+		if (this.bar) this.bar.start(this.shardTotal, this.shardsDone);
+	}
+
+	onEvent = (e: EventLog): void => {
+		switch (e.type) {
+			case "StateEntered":
+				if (e.state.type === "Task" || e.state.type === "Map") {
+					if (e.state.name === "BronzeShard") return;
+					this.started.set(e.state.name, e.timestamp);
+					if (e.state.type === "Map") this.startBar();
+					else this.line(`▶ ${e.state.name}`);
+				}
+				return;
+			case "StateExited": {
+				const t = this.started.get(e.state.name);
+				if (t === undefined) return;
+				if (e.state.type === "Map") this.stopBar();
+				if (e.state.name === "ValidateRaw") {
+					const raw = (e.state.output as { raw?: { shards?: unknown[] } } | undefined)?.raw;
+					this.shardTotal = raw?.shards?.length ?? 0;
+				}
+				this.line(`✔ ${e.state.name} (${((e.timestamp - t) / 1000).toFixed(1)} s)`);
+				return;
+			}
+			case "MapIterationSucceeded":
+				this.shardsDone++;
+				if (this.bar) this.bar.update(this.shardsDone);
+				else this.line(`  shard ${e.index + 1} done (${this.shardsDone}/${this.shardTotal || "?"})`);
+				return;
+			case "StateRetried":
+				this.line(`↻ ${e.state.name}: retry ${e.retry.attempt}`);
+				return;
+			case "StateFailed":
+				this.line(`✘ ${e.state.name}: ${e.Error}`);
+				return;
+			default:
+				return;
+		}
+	};
+
+	private startBar(): void {
+		if (!this.out.isTTY || this.shardTotal === 0) {
+			this.line(`▶ BronzeShards (${this.shardTotal || "?"} shards)`);
+			return;
+		}
+		this.bar = new cliProgress.SingleBar(
+			{ format: "  bronze shards [{bar}] {value}/{total} | {duration_formatted}", stream: this.out },
+			cliProgress.Presets.shades_classic,
+		);
+		this.bar.start(this.shardTotal, 0);
+	}
+	private stopBar(): void {
+		this.bar?.stop();
+		this.bar = undefined;
+	}
+}
