@@ -43,7 +43,10 @@ export class DataQualityError extends Error {
 	constructor(readonly violations: QualityViolation[]) {
 		super(
 			`data-quality gate failed:\n${violations
-				.map((v) => `  ${v.table}${v.column ? `.${v.column}` : ""} [${v.rule}] ${v.detail}`)
+				.map(
+					(v) =>
+						`  ${v.table}${v.column ? `.${v.column}` : ""} [${v.rule}] ${v.detail}`,
+				)
 				.join("\n")}`,
 		);
 	}
@@ -52,6 +55,11 @@ export class DataQualityError extends Error {
 /** A model matrix or model input that cannot be used (e.g. non-finite value). Permanent. */
 export class ModelInputError extends Error {
 	override readonly name = "ModelInputError";
+}
+
+/** A recommendation that would break a guardrail (DATA_SPEC §6). Permanent: a bug upstream. */
+export class GuardrailError extends Error {
+	override readonly name = "GuardrailError";
 }
 
 /** Network/storage hiccup worth retrying. */

@@ -7,8 +7,9 @@
  *   <root>/runs/<run_id>/run_report.json           counts, faults, timings
  *   <root>/latest.json                             pointer to the last successful run
  */
-import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
-import { dirname, join, resolve } from "node:path";
+import { readFile } from "node:fs/promises";
+import { join, resolve } from "node:path";
+import { writeFileAtomic } from "./atomic.ts";
 
 export type Layer = "bronze" | "silver" | "gold" | "models" | "scored" | "monitoring" | "quality" | "reports";
 
@@ -52,10 +53,7 @@ export interface LatestPointer {
 }
 
 export async function writeJsonAtomic(path: string, value: unknown): Promise<void> {
-	await mkdir(dirname(path), { recursive: true });
-	const tmp = `${path}.tmp-${process.pid}`;
-	await writeFile(tmp, `${JSON.stringify(value, null, 2)}\n`);
-	await rename(tmp, path);
+	await writeFileAtomic(path, `${JSON.stringify(value, null, 2)}\n`);
 }
 
 export async function readJson<T>(path: string): Promise<T> {

@@ -55,23 +55,35 @@ export class LocalRunManifest implements RunManifest {
 	private runPath(runId: string) {
 		return join(this.dir, "runs", `${runId}.json`);
 	}
-	private batchPath(batchId: string) {
-		return join(this.dir, "batches", `${batchId}.json`);
+	private claimsDir(batchId: string) {
+		return join(this.dir, "batches", batchId);
+	}
+	/** Claims of a batch, oldest first: claim-000001.json, claim-000002.json, … */
+	private async claims(batchId: string): Promise<string[]> {
+		try {
+			return (await readdir(this.claimsDir(batchId))).filter((f) => /^claim-\d{6}\.json$/.test(f)).sort();
+		} catch (e) {
+			if ((e as NodeJS.ErrnoException).code === "ENOENT") return [];
+			throw e;
+		}
 	}
 
 	async start(batchId: string, runId: string, opts: StartOptions = {}): Promise<boolean> {
-		await mkdir(join(this.dir, "batches"), { recursive: true });
-		const claim = JSON.stringify({ batchId, runId });
-		try {
-			// Exclusive create: of two concurrent starts for one batch, exactly one wins.
-			await writeFile(this.batchPath(batchId), claim, { flag: "wx" });
-		} catch (e) {
-			if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
-			const previous = JSON.parse(await readFile(this.batchPath(batchId), "utf8")) as { runId: string };
-			const prev = await this.get(previous.runId);
-			const canRerun = opts.force || (opts.rerun && prev?.status !== "started");
+		const claims = await this.claims(batchId);
+		if (claims.length > 0) {
+			const prev = await this.claimOf(batchId);
+			const canRerun = opts.force || (opts.rerun && prev !== undefined && prev.status !== "started");
 			if (!canRerun) return false;
-			await writeJsonAtomic(this.batchPath(batchId), { batchId, runId });
+		}
+		await mkdir(this.claimsDir(batchId), { recursive: true });
+		const next = `claim-${String(claims.length + 1).padStart(6, "0")}.json`;
+		try {
+			// Exclusive create of the next claim number: of concurrent starts
+			// (first runs or re-runs alike), exactly one wins.
+			await writeFile(join(this.claimsDir(batchId), next), JSON.stringify({ batchId, runId }), { flag: "wx" });
+		} catch (e) {
+			if ((e as NodeJS.ErrnoException).code === "EEXIST") return false;
+			throw e;
 		}
 		const now = new Date().toISOString();
 		await writeJsonAtomic(this.runPath(runId), {
@@ -116,12 +128,10 @@ export class LocalRunManifest implements RunManifest {
 	}
 	/** The run that holds the batch's claim, if any. */
 	async claimOf(batchId: string): Promise<RunRecord | undefined> {
-		try {
-			const { runId } = JSON.parse(await readFile(this.batchPath(batchId), "utf8")) as { runId: string };
-			return this.get(runId);
-		} catch {
-			return undefined;
-		}
+		const last = (await this.claims(batchId)).at(-1);
+		if (!last) return undefined;
+		const { runId } = JSON.parse(await readFile(join(this.claimsDir(batchId), last), "utf8")) as { runId: string };
+		return this.get(runId);
 	}
 	async get(runId: string): Promise<RunRecord | undefined> {
 		try {

@@ -3,10 +3,10 @@
  * arquero tables. arquero → Arrow IPC → parquet-wasm (zstd) and back; no
  * native code, so the same module runs in Lambda.
  */
-import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
-import { dirname } from "node:path";
+import { readFile } from "node:fs/promises";
 import { fromArrow, type ColumnTable, toArrowIPC } from "arquero";
 import * as pq from "parquet-wasm/node";
+import { writeFileAtomic } from "./atomic.ts";
 
 export type Table = ColumnTable;
 
@@ -26,10 +26,7 @@ export function parquetToTable(bytes: Uint8Array): Table {
 
 /** Write a table atomically (temp file + rename) so readers never see half a file. */
 export async function writeParquetFile(path: string, table: Table): Promise<void> {
-	await mkdir(dirname(path), { recursive: true });
-	const tmp = `${path}.tmp-${process.pid}`;
-	await writeFile(tmp, tableToParquet(table));
-	await rename(tmp, path);
+	await writeFileAtomic(path, tableToParquet(table));
 }
 
 export async function readParquetFile(path: string): Promise<Table> {

@@ -9,6 +9,7 @@ import { LocalRunManifest, type RunRecord } from "../io/manifest.ts";
 import { fileSink, rootLogger } from "../log.ts";
 import type { TaskStage } from "./definition.ts";
 import { createHandlers, type RunInput } from "./handlers.ts";
+import { newRunId } from "./run-id.ts";
 import { type EventLog, runStateMachineLocal, type StageHandler } from "./run-local.ts";
 
 export interface ExecuteOptions {
@@ -38,9 +39,6 @@ export class RunRefusedError extends Error {
 	override readonly name = "RunRefusedError";
 }
 
-export function newRunId(batchId: string, now = new Date()): string {
-	return `${now.toISOString().replace(/[-:]/g, "").replace(/\.(\d+)Z$/, "$1Z")}_${batchId}`;
-}
 
 export async function executeRun(o: ExecuteOptions): Promise<ExecuteResult> {
 	const lake = new Lake(o.dataRoot);

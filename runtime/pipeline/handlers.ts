@@ -60,6 +60,7 @@ export interface ShardInput {
 }
 export interface ShardOutput {
 	index: number;
+	seconds: number;
 	path: string;
 	rowsRead: number;
 	customerMonths: number;
@@ -147,10 +148,12 @@ export function createHandlers(): Record<TaskStage, (input: never) => Promise<un
 	});
 
 	const BronzeShard = stage<ShardInput, ShardOutput>("BronzeShard", async (s, lake) => {
+		const t0 = performance.now();
 		const agg = await aggregateConsumptionShard(s.shard, { threads: 1 });
 		const path = lake.tablePath(s.runId, "bronze", `shards/${s.shard.id}`);
 		await writeShardAggregate(path, agg);
-		return { output: { index: s.index, path, rowsRead: agg.rowsRead, customerMonths: agg.table.numRows() } };
+		const seconds = (performance.now() - t0) / 1000;
+		return { output: { index: s.index, seconds, path, rowsRead: agg.rowsRead, customerMonths: agg.table.numRows() } };
 	});
 
 	const BronzeReduce = stage<RunState, BronzeOutput>("BronzeReduce", async (s, lake) => {
@@ -166,7 +169,16 @@ export function createHandlers(): Record<TaskStage, (input: never) => Promise<un
 		const rows = { consumption_hourly: hourly, bronze_customer: customer.table.numRows(), bronze_customer_month: month.table.numRows() };
 		return {
 			output: { rows, asOfDate },
-			record: { rows, faults: { ...merged.faults, ...customer.faults, ...month.faults }, detail: { asOfDate } },
+			record: {
+				rows,
+				faults: { ...merged.faults, ...customer.faults, ...month.faults },
+				detail: {
+					asOfDate,
+					shards: parts.length,
+					shardSecondsTotal: (s.bronzeShards ?? []).reduce((a, o) => a + o.seconds, 0),
+					shardSecondsMax: Math.max(0, ...(s.bronzeShards ?? []).map((o) => o.seconds)),
+				},
+			},
 		};
 	});
 

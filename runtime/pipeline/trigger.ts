@@ -17,6 +17,7 @@
  */
 import type { RunManifest } from "../io/manifest.ts";
 import type { ObjectStore } from "../io/object-store.ts";
+import { newRunId } from "./run-id.ts";
 
 /** The part of an S3 event notification the trigger reads. */
 export interface S3EventRecordLike {
@@ -130,12 +131,6 @@ export function missingDatasets(fileNames: readonly string[]): string[] {
 	return missing;
 }
 
-function defaultRunId(batchId: string): string {
-	return `${new Date()
-		.toISOString()
-		.replace(/[-:]/g, "")
-		.replace(/\.\d+Z$/, "Z")}_${batchId}`;
-}
 
 function isRerunRequest(event: S3EventLike): event is RerunRequest {
 	return (event as RerunRequest).rerun === true;
@@ -185,7 +180,7 @@ export async function handleBatchUpload(
 			});
 			continue;
 		}
-		const runId = (deps.newRunId ?? defaultRunId)(batchId);
+		const runId = (deps.newRunId ?? newRunId)(batchId);
 		if (!(await deps.manifest.start(batchId, runId, { rerun, force }))) {
 			result.skipped.push({
 				batchId,

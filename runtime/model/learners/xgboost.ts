@@ -150,27 +150,77 @@ export function resolveXgbParams(
 	return params;
 }
 
+/** The emscripten module behind ml-xgboost (the same cached instance the package wraps). */
+interface XgbWasm {
+	cwrap(name: string, ret: string | null, args: string[]): (...a: Array<number | string>) => number;
+	_malloc(bytes: number): number;
+	_free(ptr: number): void;
+	HEAPU8: Uint8Array;
+	HEAPF32: Float32Array;
+}
+
+let wasmModule: Promise<XgbWasm> | undefined;
+function loadWasm(): Promise<XgbWasm> {
+	wasmModule ??= Promise.resolve(
+		(createRequire(import.meta.url)("ml-xgboost/dist/wasm/xgboost") as { isReady: Promise<XgbWasm> }).isReady,
+	);
+	return wasmModule;
+}
+
+/**
+ * Trains through the library's C entry points with the matrix placed in the
+ * WebAssembly heap ourselves. The package's own `train` passes the matrix as
+ * an emscripten "array" argument, which is copied onto the fixed 5 MB stack:
+ * anything over ~1.3 M cells (e.g. 16,079 × 85, the E5 training matrix)
+ * crashes with "memory access out of bounds".
+ */
+async function trainInHeap(X: Matrix, y: Labels, params: Record<string, number | string>, rounds: number): Promise<Uint8Array> {
+	await loadLibrary(); // initialises the module the package wraps
+	const M = await loadWasm();
+	const createModel = M.cwrap("create_model", "number", ["number", "number", "number", "number"]);
+	const setParam = M.cwrap("set_param", null, ["number", "string", "string"]);
+	const train = M.cwrap("train_full_model", null, ["number", "number"]);
+	const saveModel = M.cwrap("save_model", "number", ["number"]);
+	const getFileContent = M.cwrap("get_file_content", null, ["number", "number"]);
+	const freeModel = M.cwrap("free_memory_model", null, ["number"]);
+
+	const xs = toLibraryMatrix(X);
+	const ys = Float32Array.from(y);
+	const px = M._malloc(xs.byteLength);
+	const py = M._malloc(ys.byteLength);
+	let model = 0;
+	try {
+		M.HEAPF32.set(xs, px >> 2);
+		M.HEAPF32.set(ys, py >> 2);
+		model = createModel(px, py, X.rows, X.cols);
+		if (model === 0) throw new Error("xgboost: create_model failed");
+		for (const [k, v] of Object.entries(params)) setParam(model, k, String(v));
+		train(model, rounds);
+		const size = saveModel(model);
+		if (size <= 0) throw new Error("xgboost: save_model failed");
+		const out = M._malloc(size);
+		try {
+			getFileContent(out, size);
+			return M.HEAPU8.slice(out, out + size);
+		} finally {
+			M._free(out);
+		}
+	} finally {
+		// WebAssembly memory is not garbage-collected: free everything.
+		if (model !== 0) freeModel(model);
+		M._free(px);
+		M._free(py);
+	}
+}
+
 export class XgboostLearner implements Learner {
 	readonly algorithm = "xgboost" as const;
 
 	async fit(X: Matrix, y: Labels, options: FitOptions): Promise<FittedModel> {
 		assertTrainingInput(X, y, "xgboost.fit");
 		const params = resolveXgbParams(y, options);
-		const XGBoost = await loadLibrary();
 		const { n_rounds, ...libraryParams } = params;
-		const booster = new XGBoost({
-			...libraryParams,
-			silent: 1,
-			iterations: Number(n_rounds),
-		});
-		let bytes: Uint8Array;
-		try {
-			booster.train(toLibraryRows(X), Array.from(y));
-			bytes = Uint8Array.from(booster.toJSON().model, (b) => b & 0xff);
-		} finally {
-			// WebAssembly memory is not garbage-collected: free every booster.
-			booster.free();
-		}
+		const bytes = await trainInHeap(X, y, { ...libraryParams, silent: 1 }, Number(n_rounds));
 		return new XgbFitted([...X.columns], params, bytes);
 	}
 }

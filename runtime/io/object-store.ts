@@ -1,0 +1,228 @@
+/**
+ * Object store: the data lake seen as keys → bytes, so that the same pipeline
+ * code reads and writes a local folder or an S3 bucket. Keys are "/"-separated
+ * relative paths (e.g. "raw/<batch>/churn_label.csv"), identical in both.
+ *
+ * LocalObjectStore is the embedded implementation: a folder, atomic puts
+ * (temp file + rename), keys that cannot escape the folder.
+ */
+import { randomBytes } from "node:crypto";
+import type { Dirent } from "node:fs";
+import {
+	copyFile,
+	mkdir,
+	readdir,
+	readFile,
+	rename,
+	rm,
+	stat,
+	writeFile,
+} from "node:fs/promises";
+import { dirname, join, resolve, sep } from "node:path";
+
+export interface ObjectStore {
+	/** The object's bytes; ObjectNotFoundError when there is none. */
+	get(key: string): Promise<Uint8Array>;
+	/** The object as UTF-8 text; ObjectNotFoundError when there is none. */
+	getText(key: string): Promise<string>;
+	/** Create or replace an object; readers see either the old or the new body, never a partial one. */
+	put(
+		key: string,
+		body: Uint8Array | string,
+		opts?: { contentType?: string },
+	): Promise<void>;
+	exists(key: string): Promise<boolean>;
+	/** Every key starting with `prefix` (a plain string prefix, as S3 lists), sorted. */
+	list(prefix: string): Promise<string[]>;
+	/** Copy an object to a local file (parent folders created; file replaced atomically). */
+	download(key: string, localPath: string): Promise<void>;
+	/** Remove an object; removing a missing key is not an error (as in S3). */
+	delete(key: string): Promise<void>;
+}
+
+/** The key names no object. Permanent (the state machine does not retry it). */
+export class ObjectNotFoundError extends Error {
+	override readonly name = "ObjectNotFoundError";
+	constructor(
+		readonly key: string,
+		/** Where it was looked for (folder or s3://bucket/prefix). */
+		readonly store: string,
+	) {
+		super(`${store}: no object "${key}"`);
+	}
+}
+
+/** A key that is empty, absolute or climbs out of the store ("../x"). Permanent. */
+export class InvalidObjectKeyError extends Error {
+	override readonly name = "InvalidObjectKeyError";
+	constructor(
+		readonly key: string,
+		readonly problem: string,
+	) {
+		super(`invalid object key "${key}": ${problem}`);
+	}
+}
+
+/**
+ * Validate an object key the same way for every store, so that a key accepted
+ * locally is accepted on S3 and means the same object.
+ */
+export function checkKey(key: string): string {
+	if (key.length === 0) throw new InvalidObjectKeyError(key, "empty");
+	if (key.startsWith("/"))
+		throw new InvalidObjectKeyError(
+			key,
+			"absolute (must be relative to the store)",
+		);
+	if (key.includes("\\"))
+		throw new InvalidObjectKeyError(key, 'contains "\\" (use "/")');
+	if (key.includes("\0"))
+		throw new InvalidObjectKeyError(key, "contains a NUL character");
+	const parts = key.split("/");
+	if (parts.some((p) => p === ".." || p === "."))
+		throw new InvalidObjectKeyError(
+			key,
+			'has a "." or ".." segment (escapes or aliases the store root)',
+		);
+	if (parts.slice(0, -1).some((p) => p === ""))
+		throw new InvalidObjectKeyError(key, "has an empty path segment");
+	if (key.endsWith("/"))
+		throw new InvalidObjectKeyError(
+			key,
+			'ends with "/" (a folder, not an object)',
+		);
+	return key;
+}
+
+/** List prefixes are validated like keys, except that they may be empty or end with "/". */
+export function checkPrefix(prefix: string): string {
+	if (prefix === "") return prefix;
+	checkKey(prefix.endsWith("/") ? `${prefix}x` : prefix);
+	return prefix;
+}
+
+/** Marks in-flight temp files, which list() never reports. */
+const TEMP_MARK = ".objtmp-";
+
+function tempPath(path: string): string {
+	return join(
+		dirname(path),
+		`${TEMP_MARK}${process.pid}-${randomBytes(6).toString("hex")}`,
+	);
+}
+
+function isMissing(e: unknown): boolean {
+	const code = (e as NodeJS.ErrnoException).code;
+	// ENOTDIR: a path component is a file; EISDIR: the key is a folder. Neither is an object.
+	return code === "ENOENT" || code === "ENOTDIR" || code === "EISDIR";
+}
+
+export class LocalObjectStore implements ObjectStore {
+	readonly root: string;
+	constructor(root: string) {
+		this.root = resolve(root);
+	}
+
+	private path(key: string): string {
+		const path = resolve(this.root, checkKey(key));
+		// Belt and braces after checkKey: the resolved path must stay under the root.
+		if (!path.startsWith(this.root + sep))
+			throw new InvalidObjectKeyError(key, "escapes the store root");
+		return path;
+	}
+
+	async get(key: string): Promise<Uint8Array> {
+		try {
+			return new Uint8Array(await readFile(this.path(key)));
+		} catch (e) {
+			if (isMissing(e)) throw new ObjectNotFoundError(key, this.root);
+			throw e;
+		}
+	}
+
+	async getText(key: string): Promise<string> {
+		return new TextDecoder().decode(await this.get(key));
+	}
+
+	async put(key: string, body: Uint8Array | string): Promise<void> {
+		const path = this.path(key);
+		await mkdir(dirname(path), { recursive: true });
+		const tmp = tempPath(path);
+		try {
+			await writeFile(tmp, body);
+			await rename(tmp, path);
+		} catch (e) {
+			await rm(tmp, { force: true });
+			throw e;
+		}
+	}
+
+	async exists(key: string): Promise<boolean> {
+		try {
+			return (await stat(this.path(key))).isFile();
+		} catch (e) {
+			if (isMissing(e)) return false;
+			throw e;
+		}
+	}
+
+	async list(prefix: string): Promise<string[]> {
+		checkPrefix(prefix);
+		// Walk only the deepest folder the prefix names, then filter by the string prefix.
+		const folder = prefix.includes("/")
+			? prefix.slice(0, prefix.lastIndexOf("/"))
+			: "";
+		const keys: string[] = [];
+		const walk = async (rel: string): Promise<void> => {
+			let entries: Dirent[];
+			try {
+				entries = await readdir(rel === "" ? this.root : join(this.root, rel), {
+					withFileTypes: true,
+				});
+			} catch (e) {
+				if (isMissing(e)) return;
+				throw e;
+			}
+			for (const entry of entries) {
+				const key = rel === "" ? entry.name : `${rel}/${entry.name}`;
+				if (entry.isDirectory()) {
+					if (key.startsWith(prefix) || prefix.startsWith(`${key}/`))
+						await walk(key);
+				} else if (
+					entry.isFile() &&
+					!entry.name.startsWith(TEMP_MARK) &&
+					key.startsWith(prefix)
+				) {
+					keys.push(key);
+				}
+			}
+		};
+		await walk(folder);
+		// Byte order, as S3 lists (UTF-8 binary order equals UTF-16 order for BMP keys).
+		return keys.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+	}
+
+	async download(key: string, localPath: string): Promise<void> {
+		const source = this.path(key);
+		await mkdir(dirname(resolve(localPath)), { recursive: true });
+		const tmp = tempPath(resolve(localPath));
+		try {
+			await copyFile(source, tmp);
+			await rename(tmp, localPath);
+		} catch (e) {
+			await rm(tmp, { force: true });
+			if (isMissing(e) && !(await this.exists(key)))
+				throw new ObjectNotFoundError(key, this.root);
+			throw e;
+		}
+	}
+
+	async delete(key: string): Promise<void> {
+		try {
+			await rm(this.path(key), { force: true });
+		} catch (e) {
+			// A folder is not an object: deleting it is a no-op, as for a missing key.
+			if ((e as NodeJS.ErrnoException).code !== "ERR_FS_EISDIR") throw e;
+		}
+	}
+}

@@ -1,0 +1,269 @@
+/**
+ * ObjectStore on Amazon S3. Keys are the same relative keys as the local
+ * store, placed under an optional prefix of the bucket. Errors are mapped so
+ * the state machine can act on them: a missing key is ObjectNotFoundError
+ * (permanent), throttling / 5xx / network failures are TransientIOError
+ * (retried), anything else (AccessDenied, NoSuchBucket…) is passed on as is.
+ */
+import { createWriteStream } from "node:fs";
+import { mkdir, rename, rm } from "node:fs/promises";
+import { dirname, join, resolve } from "node:path";
+import type { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import {
+	DeleteObjectCommand,
+	GetObjectCommand,
+	HeadObjectCommand,
+	ListObjectsV2Command,
+	type ListObjectsV2CommandOutput,
+	PutObjectCommand,
+	S3Client,
+} from "@aws-sdk/client-s3";
+import { TransientIOError } from "../errors.ts";
+import {
+	checkKey,
+	checkPrefix,
+	ObjectNotFoundError,
+	type ObjectStore,
+} from "./object-store.ts";
+
+/** AWS error names that mean "try again later" (S3, DynamoDB and the generic SDK ones). */
+const TRANSIENT_NAMES = new Set([
+	"SlowDown",
+	"Throttling",
+	"ThrottlingException",
+	"ThrottledException",
+	"RequestThrottled",
+	"RequestThrottledException",
+	"TooManyRequestsException",
+	"RequestLimitExceeded",
+	"ProvisionedThroughputExceededException",
+	"TransactionInProgressException",
+	"InternalError",
+	"InternalServerError",
+	"InternalFailure",
+	"ServiceUnavailable",
+	"RequestTimeout",
+	"RequestTimeoutException",
+	"TimeoutError",
+]);
+
+/** Socket-level failures worth a retry (the request may never have reached AWS). */
+const NETWORK_CODES = new Set([
+	"ECONNREFUSED",
+	"ECONNRESET",
+	"ECONNABORTED",
+	"ETIMEDOUT",
+	"EPIPE",
+	"EAI_AGAIN",
+	"ENETUNREACH",
+	"EHOSTUNREACH",
+	"ERR_SOCKET_CONNECTION_TIMEOUT",
+]);
+
+interface AwsLikeError {
+	name?: string;
+	code?: string;
+	errors?: unknown[];
+	$metadata?: { httpStatusCode?: number };
+	$retryable?: unknown;
+}
+
+/** True for throttling, 5xx and network errors from an AWS SDK v3 call. */
+export function isTransientAwsError(error: unknown): boolean {
+	if (typeof error !== "object" || error === null) return false;
+	const e = error as AwsLikeError;
+	if (e.name && TRANSIENT_NAMES.has(e.name)) return true;
+	if (e.code && NETWORK_CODES.has(e.code)) return true;
+	// Node 20 reports a refused dual-stack connect as an AggregateError of socket errors.
+	if (Array.isArray(e.errors) && e.errors.some(isTransientAwsError))
+		return true;
+	const status = e.$metadata?.httpStatusCode;
+	if (status !== undefined && (status >= 500 || status === 429)) return true;
+	return e.$retryable !== undefined && e.$retryable !== null;
+}
+
+/** Wrap a transient AWS failure as TransientIOError (what the state machine retries); return others unchanged. */
+export function classifyAwsError(error: unknown, what: string): unknown {
+	if (!isTransientAwsError(error)) return error;
+	const e = error as Error & AwsLikeError;
+	return new TransientIOError(
+		`${what}: ${e.name ?? "Error"}${e.code ? ` (${e.code})` : ""}: ${e.message ?? String(e)}`,
+		{
+			cause: error,
+		},
+	);
+}
+
+function isNotFound(error: unknown): boolean {
+	const name = (error as AwsLikeError | undefined)?.name;
+	// GetObject says NoSuchKey; HeadObject has no body, so only "NotFound" (404).
+	return name === "NoSuchKey" || name === "NotFound";
+}
+
+const CONTENT_TYPES: Record<string, string> = {
+	".json": "application/json",
+	".parquet": "application/vnd.apache.parquet",
+	".csv": "text/csv",
+	".html": "text/html; charset=utf-8",
+	".txt": "text/plain; charset=utf-8",
+	".gz": "application/gzip",
+};
+
+function guessContentType(key: string): string {
+	const dot = key.lastIndexOf(".");
+	return (
+		(dot >= 0 && CONTENT_TYPES[key.slice(dot)]) || "application/octet-stream"
+	);
+}
+
+export interface S3ObjectStoreOptions {
+	bucket: string;
+	/** Folder of the bucket that acts as the store root, e.g. "lake" (no leading or trailing "/" needed). */
+	prefix?: string;
+	/** Defaults to a client configured from the environment (region, credentials). */
+	client?: S3Client;
+	/** Keys per ListObjectsV2 page (S3's maximum and default is 1,000). */
+	pageSize?: number;
+}
+
+export class S3ObjectStore implements ObjectStore {
+	readonly bucket: string;
+	/** "" or a prefix ending with "/". */
+	readonly prefix: string;
+	readonly client: S3Client;
+	private readonly pageSize: number;
+
+	constructor(opts: S3ObjectStoreOptions) {
+		this.bucket = opts.bucket;
+		const p = (opts.prefix ?? "").replace(/^\/+|\/+$/g, "");
+		if (p !== "") checkKey(p);
+		this.prefix = p === "" ? "" : `${p}/`;
+		this.client = opts.client ?? new S3Client({});
+		this.pageSize = opts.pageSize ?? 1000;
+	}
+
+	/** s3://bucket/prefix, for messages. */
+	get location(): string {
+		return `s3://${this.bucket}/${this.prefix}`;
+	}
+
+	private fullKey(key: string): string {
+		return this.prefix + checkKey(key);
+	}
+
+	private fail(error: unknown, key: string, op: string): never {
+		if (isNotFound(error)) throw new ObjectNotFoundError(key, this.location);
+		throw classifyAwsError(error, `${op} ${this.location}${key}`);
+	}
+
+	async get(key: string): Promise<Uint8Array> {
+		try {
+			const out = await this.client.send(
+				new GetObjectCommand({ Bucket: this.bucket, Key: this.fullKey(key) }),
+			);
+			if (!out.Body) return new Uint8Array();
+			return await out.Body.transformToByteArray();
+		} catch (e) {
+			this.fail(e, key, "GetObject");
+		}
+	}
+
+	async getText(key: string): Promise<string> {
+		return new TextDecoder().decode(await this.get(key));
+	}
+
+	async put(
+		key: string,
+		body: Uint8Array | string,
+		opts: { contentType?: string } = {},
+	): Promise<void> {
+		try {
+			await this.client.send(
+				new PutObjectCommand({
+					Bucket: this.bucket,
+					Key: this.fullKey(key),
+					Body: body,
+					// Known length: the SDK otherwise treats an empty body as a stream of unknown length.
+					ContentLength:
+						typeof body === "string"
+							? Buffer.byteLength(body)
+							: body.byteLength,
+					ContentType: opts.contentType ?? guessContentType(key),
+				}),
+			);
+		} catch (e) {
+			this.fail(e, key, "PutObject");
+		}
+	}
+
+	async exists(key: string): Promise<boolean> {
+		try {
+			await this.client.send(
+				new HeadObjectCommand({ Bucket: this.bucket, Key: this.fullKey(key) }),
+			);
+			return true;
+		} catch (e) {
+			if (isNotFound(e)) return false;
+			this.fail(e, key, "HeadObject");
+		}
+	}
+
+	async list(prefix: string): Promise<string[]> {
+		checkPrefix(prefix);
+		const keys: string[] = [];
+		let token: string | undefined;
+		do {
+			let page: ListObjectsV2CommandOutput;
+			try {
+				page = await this.client.send(
+					new ListObjectsV2Command({
+						Bucket: this.bucket,
+						Prefix: this.prefix + prefix,
+						MaxKeys: this.pageSize,
+						ContinuationToken: token,
+					}),
+				);
+			} catch (e) {
+				throw classifyAwsError(e, `ListObjectsV2 ${this.location}${prefix}`);
+			}
+			for (const o of page.Contents ?? [])
+				if (o.Key) keys.push(o.Key.slice(this.prefix.length));
+			token = page.IsTruncated ? page.NextContinuationToken : undefined;
+		} while (token);
+		return keys.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+	}
+
+	async download(key: string, localPath: string): Promise<void> {
+		const target = resolve(localPath);
+		await mkdir(dirname(target), { recursive: true });
+		const tmp = join(
+			dirname(target),
+			`.download-${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2)}`,
+		);
+		try {
+			const out = await this.client.send(
+				new GetObjectCommand({ Bucket: this.bucket, Key: this.fullKey(key) }),
+			);
+			// In Node the body is a Readable stream: copy it without holding the object in memory.
+			await pipeline(out.Body as Readable, createWriteStream(tmp));
+			await rename(tmp, target);
+		} catch (e) {
+			await rm(tmp, { force: true });
+			this.fail(e, key, "GetObject");
+		}
+	}
+
+	async delete(key: string): Promise<void> {
+		try {
+			await this.client.send(
+				new DeleteObjectCommand({
+					Bucket: this.bucket,
+					Key: this.fullKey(key),
+				}),
+			);
+		} catch (e) {
+			this.fail(e, key, "DeleteObject");
+		}
+	}
+}

@@ -1,0 +1,57 @@
+/**
+ * The champion from the registry, loaded and ready to score, and the
+ * scoring + recommendation step the pipeline runs with it.
+ */
+import type { Table } from "../io/tables.ts";
+import type { ModelArtifact } from "../model/artifact.ts";
+import { loadModel } from "../model/learners/index.ts";
+import type { ModelRegistry, ModelVersion } from "../model/registry.ts";
+import type { FittedModel } from "../model/types.ts";
+import {
+	type Recommendation,
+	recommend,
+	recommendationsTable,
+} from "./recommendations.ts";
+import { scoreCustomers, tierCounts } from "./score.ts";
+
+export interface LoadedModel {
+	version: ModelVersion;
+	artifact: ModelArtifact;
+	model: FittedModel;
+}
+
+/** The current champion, or undefined when no model has passed the gate yet. */
+export async function loadChampion(
+	registry: ModelRegistry,
+): Promise<LoadedModel | undefined> {
+	const version = await registry.champion();
+	if (!version) return undefined;
+	const artifact = await registry.loadArtifact(version.version);
+	return { version, artifact, model: loadModel(artifact.model) };
+}
+
+export interface ScoringResult {
+	modelVersion: string;
+	/** customer_id, churn_proba, churn_pred, risk_tier, expected_monthly_loss, model_version. */
+	scored: Table;
+	recommendations: Recommendation[];
+	recommendationsTable: Table;
+	tierCounts: Record<string, number>;
+}
+
+export function scoreAndRecommend(
+	gold: Table,
+	champion: LoadedModel,
+): ScoringResult {
+	const scored = scoreCustomers(gold, champion.artifact, champion.model, {
+		modelVersion: champion.version.version,
+	});
+	const recommendations = recommend(scored, gold);
+	return {
+		modelVersion: champion.version.version,
+		scored,
+		recommendations,
+		recommendationsTable: recommendationsTable(recommendations),
+		tierCounts: tierCounts(scored),
+	};
+}
