@@ -6,7 +6,8 @@
 import { existsSync } from "node:fs";
 import { Lake } from "../io/lake.ts";
 import type { RunRecord } from "../io/manifest.ts";
-import { type ExecuteOptions, executeRun, newRunId } from "../pipeline/execute.ts";
+import { type ExecuteOptions, executeRun } from "../pipeline/execute.ts";
+import { newRunId } from "../pipeline/run-id.ts";
 import { ProgressDisplay } from "../pipeline/progress.ts";
 import { defaultBatchId, generateWithProgress } from "./synth.ts";
 
