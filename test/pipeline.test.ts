@@ -99,4 +99,26 @@ describe("local pipeline run", () => {
 		const alerts = (await readFile(join(root, "alerts.log"), "utf8")).trim().split("\n").map((l) => JSON.parse(l));
 		expect(alerts.at(-1)).toMatchObject({ kind: "run_failed", batchId: "bad" });
 	});
+
+	it("marks a run failed when a stage throws mid-run, keeps latest, and a re-run succeeds", async () => {
+		const before = await lake.latest();
+		const r = await executeRun({
+			dataRoot: root,
+			batchId: "b1",
+			shardCount: 2,
+			handlers: {
+				Gold: async () => {
+					throw new Error("disk on fire");
+				},
+			},
+		});
+		expect(r.ok).toBe(false);
+		expect(r.record?.status).toBe("failed");
+		expect(r.record?.history.at(-1)?.error).toMatchObject({ name: "Error", message: expect.stringContaining("disk on fire") });
+		expect(r.record?.stages.map((s) => s.stage)).toContain("Silver");
+		expect(await lake.latest()).toEqual(before);
+		const again = await executeRun({ dataRoot: root, batchId: "b1", shardCount: 2 });
+		expect(again.ok).toBe(true);
+		expect((await lake.latest())?.runId).toBe(again.runId);
+	});
 });
