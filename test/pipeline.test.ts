@@ -45,6 +45,7 @@ describe("local pipeline run", () => {
 			"Train",
 			"Score",
 			"Recommend",
+			"Drift",
 			"MarkSucceeded",
 		]);
 		const gold = await readParquetFile(lake.tablePath(r.runId, "gold", "gold_customer"));
@@ -73,6 +74,21 @@ describe("local pipeline run", () => {
 		expect(await new LocalModelRegistry(root).list()).toHaveLength(1);
 		expect((await lake.latest())?.runId).toBe(r.runId);
 		expect(r.runId).not.toBe(firstRunId);
+		// Same batch as the champion's training population: nothing drifts.
+		const drift = JSON.parse(await readFile(lake.docPath(r.runId, "monitoring", "drift"), "utf8"));
+		expect(drift.anyDrift).toBe(false);
+		expect(drift.features.length).toBeGreaterThan(40);
+	});
+
+	it("raises the drift alert on a drifted batch", async () => {
+		await generateBatch({ customers: CUSTOMERS, seed: 11, outDir: lake.rawDir("drifted"), partCustomers: 100, drift: 1 });
+		const r = await executeRun({ dataRoot: root, batchId: "drifted", shardCount: 2 });
+		expect(r.ok).toBe(true);
+		const drift = JSON.parse(await readFile(lake.docPath(r.runId, "monitoring", "drift"), "utf8"));
+		expect(drift.anyDrift).toBe(true);
+		expect(drift.driftedFeatures).toContain("avg_monthly_elec_kwh");
+		const alerts = (await readFile(join(root, "alerts.log"), "utf8")).trim().split("\n").map((l) => JSON.parse(l));
+		expect(alerts.some((a) => a.kind === "drift_detected" && a.runId === r.runId)).toBe(true);
 	});
 
 	it("fails a corrupted batch with the file, row and column, and leaves latest untouched", async () => {

@@ -49,6 +49,7 @@ describe("state machine definition", () => {
 			"Train",
 			"Score",
 			"Recommend",
+			"Drift",
 			"MarkSucceeded",
 		]);
 		expect(calls.filter((c) => c === "BronzeShard")).toHaveLength(3);

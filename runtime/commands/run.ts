@@ -95,6 +95,16 @@ function formatSummary(run: RunRecord | undefined, seconds: number, lake: Lake):
 	}
 	const rec = detail("Recommend");
 	if (rec) lines.push(`Recommendations: ${Object.entries(rec.byAction as Record<string, number>).map(([k, v]) => `${k} ${v}`).join(", ")}`);
+	const drift = detail("Drift");
+	if (drift) {
+		if (drift.referenceWritten) lines.push(`Drift: reference written for ${drift.referenceWritten} (this run's population)`);
+		else {
+			const feats = drift.driftedFeatures as string[];
+			lines.push(
+				`Drift vs ${drift.modelVersion}'s training population: ${feats.length ? `${feats.length} features drifted (${feats.slice(0, 5).join(", ")}${feats.length > 5 ? ", …" : ""})` : "no feature drifted"}; prediction ${drift.predictionDrifted ? "DRIFTED" : "stable"}`,
+			);
+		}
+	}
 	const last = run.history.at(-1);
 	if (last?.error) lines.push("", `FAILED: ${last.error.name}: ${last.error.message}`);
 	lines.push("", `Outputs: ${lake.runDir(run.runId)}  (log: pipeline.log, report: run_report.json)`, "");

@@ -16,6 +16,7 @@ export const TASK_STAGES = [
 	"Train",
 	"Score",
 	"Recommend",
+	"Drift",
 	"MarkSucceeded",
 	"MarkFailed",
 ] as const;
@@ -66,7 +67,7 @@ export function buildDefinition(o: DefinitionOptions = { resourceFor: localResou
 	});
 
 	return {
-		Comment: "SpanishGas churn pipeline: raw → bronze → silver → gold → model → scoring → recommendations",
+		Comment: "SpanishGas churn pipeline: raw → bronze → silver → gold → model → scoring → recommendations → drift",
 		StartAt: "ValidateRaw",
 		States: {
 			ValidateRaw: task("ValidateRaw", "BronzeShards", "$.raw"),
@@ -107,7 +108,8 @@ export function buildDefinition(o: DefinitionOptions = { resourceFor: localResou
 			},
 			Train: task("Train", "Score", "$.train"),
 			Score: task("Score", "Recommend", "$.score"),
-			Recommend: task("Recommend", "MarkSucceeded", "$.recommend"),
+			Recommend: task("Recommend", "Drift", "$.recommend"),
+			Drift: task("Drift", "MarkSucceeded", "$.drift"),
 			MarkSucceeded: task("MarkSucceeded", "Done", "$.result"),
 			Done: { Type: "Succeed" },
 			MarkFailed: {

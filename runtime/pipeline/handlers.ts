@@ -4,6 +4,8 @@
  * lake under the run id. The same functions run in-process locally and as
  * Lambda handlers in AWS.
  */
+import { existsSync } from "node:fs";
+import { join } from "node:path";
 import { buildBronzeCustomer } from "../data/bronze/bronze-customer.ts";
 import { buildBronzeCustomerMonth } from "../data/bronze/bronze-customer-month.ts";
 import { BRONZE_CUSTOMER_CONTRACT, BRONZE_CUSTOMER_MONTH_CONTRACT } from "../data/bronze/contracts.ts";
@@ -30,6 +32,7 @@ import { rootLogger } from "../log.ts";
 import { LocalModelRegistry } from "../model/registry.ts";
 import { trainAndRegister } from "../model/train.ts";
 import { LocalAlerts } from "../monitoring/alerts.ts";
+import { driftReference, driftReport, PREDICTION_COLUMN } from "../monitoring/drift.ts";
 import { checkTable, type QualityReport, type TableContract } from "../monitoring/quality.ts";
 import { loadChampion } from "../scoring/champion.ts";
 import { recommend, recommendationsTable } from "../scoring/recommendations.ts";
@@ -81,6 +84,11 @@ export interface RunState extends RunInput {
 	bronze?: BronzeOutput;
 	plan?: PlanOutput;
 	error?: { Error: string; Cause: string };
+}
+
+/** Where the champion's drift reference lives (beside its registry artifacts). */
+export function driftReferencePath(lake: Lake, version: string): string {
+	return join(lake.root, "models", version, "drift_reference.parquet");
 }
 
 class NoChampionError extends Error {
@@ -249,6 +257,45 @@ export function createHandlers(): Record<TaskStage, (input: never) => Promise<un
 		return { output: { recommendations: recs.length, byAction }, record: { rows: { recommendations: recs.length }, detail: { byAction } } };
 	});
 
+	const Drift = stage<RunState, Record<string, unknown>>("Drift", async (s, lake) => {
+		const champion = await new LocalModelRegistry(lake.root).champion();
+		if (!champion) throw new NoChampionError("drift needs the champion's reference, and no model is approved");
+		const [gold, scored] = await Promise.all([readTable(lake, s.runId, "gold", "gold_customer"), readTable(lake, s.runId, "scored", "scores")]);
+		const probaById = new Map<string, number>();
+		const ids = scored.array("customer_id") as ArrayLike<string>;
+		const proba = scored.array(PREDICTION_COLUMN) as ArrayLike<number>;
+		for (let i = 0; i < ids.length; i++) probaById.set(ids[i], proba[i]);
+		const goldIds = gold.array("customer_id") as ArrayLike<string>;
+		const scores = Float64Array.from({ length: goldIds.length }, (_, i) => probaById.get(goldIds[i]) ?? Number.NaN);
+		const current = driftReference(gold, champion.features, scores);
+		const refPath = driftReferencePath(lake, champion.version);
+		if (!existsSync(refPath)) {
+			// The reference is the population the champion was trained on: written by
+			// the run that trained it, compared against by every later run.
+			await writeParquetFile(refPath, current);
+			const out = { referenceWritten: champion.version, anyDrift: false, driftedFeatures: [] as string[] };
+			return { output: out, record: { detail: out } };
+		}
+		const report = driftReport(await readParquetFile(refPath), current, { features: champion.features, predictionColumn: PREDICTION_COLUMN });
+		await writeJsonAtomic(lake.docPath(s.runId, "monitoring", "drift"), { modelVersion: champion.version, ...report });
+		if (report.anyDrift)
+			await new LocalAlerts(lake.root).raise({
+				kind: "drift_detected",
+				runId: s.runId,
+				batchId: s.batchId,
+				message: `drift against ${champion.version}'s training population: ${report.driftedFeatures.length} features${report.prediction?.drifted ? " and churn_proba" : ""} (KS p < ${report.alpha})`,
+				detail: { driftedFeatures: report.driftedFeatures, predictionDrifted: report.prediction?.drifted ?? false },
+			});
+		const out = {
+			modelVersion: champion.version,
+			anyDrift: report.anyDrift,
+			driftedFeatures: report.driftedFeatures,
+			predictionDrifted: report.prediction?.drifted ?? false,
+			predictionPValue: report.prediction?.pvalue ?? null,
+		};
+		return { output: out, record: { detail: out } };
+	});
+
 	const MarkSucceeded = stage<RunState, { status: "succeeded" }>("MarkSucceeded", async (s, lake) => {
 		const manifest = new LocalRunManifest(lake.root);
 		const run = await manifest.get(s.runId);
@@ -267,7 +314,7 @@ export function createHandlers(): Record<TaskStage, (input: never) => Promise<un
 		return { output: { status: "failed" } };
 	});
 
-	return { ValidateRaw, BronzeShard, BronzeReduce, Silver, Gold, PlanModel, Train, Score, Recommend, MarkSucceeded, MarkFailed } as Record<
+	return { ValidateRaw, BronzeShard, BronzeReduce, Silver, Gold, PlanModel, Train, Score, Recommend, Drift, MarkSucceeded, MarkFailed } as Record<
 		TaskStage,
 		(input: never) => Promise<unknown>
 	>;
