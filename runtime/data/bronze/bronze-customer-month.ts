@@ -1,0 +1,133 @@
+/**
+ * bronze_customer_month (DATA_SPEC §2): the customer-month consumption
+ * aggregate with the customer's province, prices joined on (customer_id,
+ * month of pricing_date) and costs on (province_code = province, month).
+ * Prices stay raw (0 stays 0, missing stays null): silver imputes.
+ */
+import * as aq from "arquero";
+import type { Table } from "../../io/tables.ts";
+import type { RawBatch } from "../raw/load-batch.ts";
+import { CONSUMPTION_MONTH_COLUMNS } from "./hourly-aggregate.ts";
+
+export const PRICE_COLUMNS = [
+	"variable_price_tier1_eur_kwh",
+	"variable_price_tier2_eur_kwh",
+	"variable_price_tier3_eur_kwh",
+	"elec_fixed_fee_eur_month",
+	"elec_fixed_cost_eur_month",
+	"gas_variable_price_eur_m3",
+	"gas_fixed_revenue_eur_year",
+	"gas_fixed_cost_eur_year",
+] as const;
+export const COST_COLUMNS = [
+	"elec_var_cost_eur_kwh",
+	"gas_var_cost_eur_m3",
+	"peaje_elec_eur_kwh",
+] as const;
+
+export const BRONZE_CUSTOMER_MONTH_COLUMNS = [
+	"customer_id",
+	"month",
+	"province_code",
+	...CONSUMPTION_MONTH_COLUMNS.slice(2),
+	"pricing_date",
+	...PRICE_COLUMNS,
+	...COST_COLUMNS,
+] as const;
+
+type Faults = Record<string, number>;
+const bump = (faults: Faults, key: string, n = 1) => {
+	if (n > 0) faults[key] = (faults[key] ?? 0) + n;
+};
+const key = (a: string, b: string) => `${a}\u0000${b}`;
+
+/** Price row per (customer, month): the latest pricing_date; on equal dates the later record. */
+function priceRowByMonth(prices: Table, faults: Faults): Map<string, number> {
+	const ids = prices.array("customer_id") as ArrayLike<string>;
+	const dates = prices.array("pricing_date") as ArrayLike<string>;
+	const index = new Map<string, number>();
+	for (let i = 0; i < ids.length; i++) {
+		const k = key(ids[i], dates[i].slice(0, 7));
+		const cur = index.get(k);
+		if (cur === undefined) index.set(k, i);
+		else {
+			bump(faults, "price_rows_duplicate_month_dropped");
+			if (dates[i] >= dates[cur]) index.set(k, i);
+		}
+	}
+	return index;
+}
+
+function costRowByProvinceMonth(
+	costs: Table,
+	faults: Faults,
+): Map<string, number> {
+	const provinces = costs.array("province") as ArrayLike<string>;
+	const months = costs.array("month") as ArrayLike<string>;
+	const index = new Map<string, number>();
+	for (let i = 0; i < provinces.length; i++) {
+		const k = key(provinces[i], months[i]);
+		if (index.has(k)) bump(faults, "cost_rows_duplicate_dropped");
+		else index.set(k, i);
+	}
+	return index;
+}
+
+export function buildBronzeCustomerMonth(
+	consumptionMonthly: Table,
+	raw: RawBatch,
+	bronzeCustomer: Table,
+): { table: Table; faults: Faults } {
+	const faults: Faults = {};
+	const province = new Map<string, string | null>();
+	const bcIds = bronzeCustomer.array("customer_id") as ArrayLike<string>;
+	const bcProv = bronzeCustomer.array("province_code") as ArrayLike<
+		string | null
+	>;
+	for (let i = 0; i < bcIds.length; i++) province.set(bcIds[i], bcProv[i]);
+
+	const priceRow = priceRowByMonth(raw.prices, faults);
+	const costRow = costRowByProvinceMonth(raw.costs, faults);
+	const ids = consumptionMonthly.array("customer_id") as ArrayLike<string>;
+	const months = consumptionMonthly.array("month") as ArrayLike<string>;
+	const consumptionCols = CONSUMPTION_MONTH_COLUMNS.slice(2).map(
+		(c) => [c, consumptionMonthly.array(c) as ArrayLike<number>] as const,
+	);
+	const priceCols = ["pricing_date", ...PRICE_COLUMNS].map(
+		(c) => [c, raw.prices.array(c) as ArrayLike<unknown>] as const,
+	);
+	const costCols = COST_COLUMNS.map(
+		(c) => [c, raw.costs.array(c) as ArrayLike<unknown>] as const,
+	);
+
+	const out: Record<string, unknown[]> = Object.fromEntries(
+		BRONZE_CUSTOMER_MONTH_COLUMNS.map((c) => [c, []]),
+	);
+	const unknownCustomers = new Set<string>();
+	for (let i = 0; i < ids.length; i++) {
+		if (!province.has(ids[i])) {
+			unknownCustomers.add(ids[i]);
+			bump(faults, "consumption_months_unknown_customer_dropped");
+			continue;
+		}
+		const prov = province.get(ids[i]) ?? null;
+		out.customer_id.push(ids[i]);
+		out.month.push(months[i]);
+		out.province_code.push(prov);
+		for (const [c, arr] of consumptionCols) out[c].push(arr[i]);
+		const p = priceRow.get(key(ids[i], months[i]));
+		if (p === undefined) bump(faults, "customer_months_without_price_row");
+		for (const [c, arr] of priceCols)
+			out[c].push(p === undefined ? null : (arr[p] ?? null));
+		const c = prov === null ? undefined : costRow.get(key(prov, months[i]));
+		if (c === undefined) bump(faults, "customer_months_without_cost_row");
+		for (const [col, arr] of costCols)
+			out[col].push(c === undefined ? null : (arr[c] ?? null));
+	}
+	bump(
+		faults,
+		"consumption_customers_not_in_churn_label",
+		unknownCustomers.size,
+	);
+	return { table: aq.table(out), faults };
+}
