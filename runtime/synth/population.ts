@@ -1,0 +1,657 @@
+/**
+ * The synthetic population, drawn in causal order: (1) each customer's
+ * circumstances — lifecycle, consumption pattern, price history; (2) churn
+ * from a calibrated logistic function of those circumstances (DATA_SPEC §8);
+ * (3) the observable traces consistent with both (CRM notes). Raw files and
+ * hourly consumption are written from this plan by the writers.
+ */
+import {
+	AS_OF,
+	DAY_MS,
+	isoDate,
+	MONTHS,
+	type Segment,
+	tierShares,
+} from "./calendar.ts";
+import { PROVINCES, type Province } from "./geography.ts";
+import { type NoteTone, type NoteTopic, writeNote } from "./notes.ts";
+import { Rng } from "./prng.ts";
+
+export interface Interaction {
+	date: string;
+	channel: string;
+	summary: string;
+}
+
+export interface PlannedCustomer {
+	idx: number;
+	id: string;
+	segment: Segment;
+	powerKw: number;
+	secondResidence: boolean;
+	province: Province;
+	urban: boolean;
+	/** Raw Spanish label, as in the client extract. */
+	channel: string;
+	dualFuel: boolean;
+	firstActivation: string | null;
+	contractStart: string;
+	lastProductChange: string | null;
+	nextRenewal: string;
+	/** Planned monthly totals (before hourly noise and faults). */
+	elecKwh: number[];
+	gasM3: number[];
+	tier1: number[];
+	tier2: number[];
+	tier3: number[];
+	gasPrice: number[];
+	elecFixedFee: number;
+	elecFixedCost: number;
+	gasFixedRevenueYear: number;
+	gasFixedCostYear: number;
+	churnProbability: number;
+	churn: 0 | 1;
+	/** Oldest first; the last one is what bronze keeps. */
+	interactions: Interaction[];
+}
+
+export interface ProvinceMonthCost {
+	month: string; // YYYY-MM
+	province: string;
+	elecVarCost: number;
+	gasVarCost: number;
+	peaje: number;
+}
+
+export interface Plan {
+	customers: PlannedCustomer[];
+	costs: ProvinceMonthCost[];
+}
+
+export interface PlanOptions {
+	customers: number;
+	seed: number;
+	/** 0 = none; 1 = clearly drifted (more consumption, dearer prices and costs, earlier renewals). */
+	drift?: number;
+}
+
+// ---------------------------------------------------------------- reference mix (DATA_SPEC §8)
+
+const SEGMENT_WEIGHTS = [18_090, 1_832, 177]; // Residential, SME, Corporate
+const CHANNELS = [
+	"presencial_comercial",
+	"desconocido",
+	"comparador",
+	"oficina",
+	"telemarketing",
+	"web_propia",
+];
+const CHANNEL_WEIGHTS = [9_158, 5_267, 2_597, 1_836, 1_218, 23];
+const RESIDENTIAL_POWER = [
+	2.3, 3.3, 3.45, 4.4, 4.6, 5.5, 5.75, 6.9, 8.05, 9.2, 10.35,
+];
+const RESIDENTIAL_POWER_WEIGHTS = [5, 14, 16, 10, 15, 13, 10, 8, 4, 3, 2];
+const SECOND_RESIDENCE_SHARE = 402 / 18_090;
+const DUAL_FUEL_SHARE = 0.135;
+/** tenure buckets (0,6] (6,12] (12,24] (24,60] >60 months, and their day ranges */
+const TENURE_WEIGHTS = [0.07, 0.09, 0.14, 0.28, 0.42];
+const TENURE_DAYS: readonly [number, number][] = [
+	[20, 182],
+	[183, 365],
+	[366, 730],
+	[731, 1826],
+	[1827, 7300],
+];
+/** share of renewals within 3 months (days 2–91) vs later (92–330) */
+const RENEWAL_SOON_SHARE = 0.22;
+
+/** Target median monthly margin per segment (€), DATA_SPEC §8. */
+export const MEDIAN_MARGIN_TARGET: Record<Segment, number> = {
+	Residential: 6.8,
+	SME: 11.4,
+	Corporate: -13.6,
+};
+
+// ---------------------------------------------------------------- consumption shapes
+
+const ELEC_SEASON: Record<Segment, number[]> = {
+	Residential: [
+		1.22, 1.12, 1.0, 0.88, 0.84, 0.92, 1.1, 1.12, 0.95, 0.88, 0.95, 1.12,
+	],
+	SME: [1.08, 1.04, 1.0, 0.95, 0.94, 1.0, 1.05, 0.9, 1.0, 0.98, 1.0, 1.06],
+	Corporate: [
+		1.0, 1.0, 0.98, 0.96, 0.98, 1.05, 1.1, 0.95, 1.02, 0.98, 0.98, 1.0,
+	],
+};
+const GAS_SEASON = [
+	2.0, 1.8, 1.4, 1.0, 0.6, 0.35, 0.25, 0.25, 0.35, 0.7, 1.35, 1.95,
+];
+/** Log-normal median monthly kWh and spread; mean over all customers ≈ 1,142 kWh. */
+const ELEC_MEDIAN: Record<Segment, number> = {
+	Residential: 680,
+	SME: 2_000,
+	Corporate: 255 /* × kW */,
+};
+const ELEC_SIGMA: Record<Segment, number> = {
+	Residential: 0.7,
+	SME: 0.7,
+	Corporate: 0.5,
+};
+const GAS_MEAN: Record<Segment, number> = {
+	Residential: 45,
+	SME: 150,
+	Corporate: 800,
+};
+
+// ---------------------------------------------------------------- prices and costs
+
+/** Spot-like 2024 energy cost by month (€/kWh) and gas (€/m3); provinces vary ±5 %. */
+const ELEC_COST = [
+	0.109, 0.075, 0.055, 0.048, 0.065, 0.091, 0.106, 0.126, 0.108, 0.099, 0.132,
+	0.146,
+];
+const GAS_COST = [
+	0.36, 0.31, 0.3, 0.3, 0.33, 0.35, 0.36, 0.38, 0.38, 0.41, 0.45, 0.48,
+];
+const PEAJE = 0.03;
+/** tier-2 and tier-3 prices as a share of tier 1 */
+const TIER_RATIO = [1, 0.8, 0.62];
+const FIXED_FEE_PER_KW: Record<Segment, [fee: number, cost: number]> = {
+	Residential: [3.3, 2.95],
+	SME: [3.6, 3.2],
+	Corporate: [3.9, 3.6],
+};
+
+// ---------------------------------------------------------------- churn model
+
+/**
+ * Logit of churn. Lifecycle effects are the reference's conditional rates;
+ * price and consumption effects are visible only through MP features (price
+ * trend, spread over province cost, monthly volatility/decline, margins).
+ */
+export const CHURN_COEF = {
+	intercept: -5.42,
+	renewalWithin3m: 2.4,
+	renewal3to6m: 0.3,
+	tenure: [1.2, 1.0, 0.7, 0.4, 0], // by tenure bucket
+	highCompetition: 0.7,
+	channel: {
+		presencial_comercial: 0.3,
+		desconocido: 0,
+		comparador: -0.5,
+		oficina: 0,
+		telemarketing: 0.2,
+		web_propia: -0.3,
+	},
+	dualFuel: -0.3,
+	secondResidence: 0.2,
+	priceIncrease: 1.0, // any tier-1 increase …
+	priceIncreasePerPct: 0.08, // … plus this per percentage point
+	priceDecrease: -0.4,
+	overpricingPerPct: 0.06, // per % of tier-1 price above the segment level
+	decliningPerPct: 0.05, // per % of consumption lost over the year
+	volatile: 0.8,
+	consumptionLevel: 0.35, // big users have more to save by switching
+} as const;
+
+/** P(has an interaction | churn) and the tone of the latest note, from DATA_SPEC §8 counts. */
+const P_INTERACTION = { churn: 1_098 / 2_002, stay: 5_322 / 18_097 };
+const TONE_WEIGHTS: Record<
+	"churn" | "stay",
+	[negative: number, neutral: number, positive: number]
+> = {
+	churn: [675, 422, 1],
+	stay: [4, 2_318, 3_000],
+};
+const MEDIAN_DAYS_BEFORE_RENEWAL: Record<NoteTone, number> = {
+	negative: 159,
+	neutral: 212,
+	positive: 235,
+};
+const INTERACTION_CHANNELS = ["Phone", "Email", "Chat", "Office"];
+const INTERACTION_CHANNEL_WEIGHTS = [55, 25, 15, 5];
+
+interface Latent {
+	tenureBucket: number;
+	renewalDays: number;
+	priceChangePct: number; // signed % step of tier 1 (0 = none)
+	priceChangeMonth: number; // 1-based first month at the new price
+	overpricingPct: number;
+	decliningPct: number;
+	volatile: boolean;
+	/** standard-normal consumption level within the segment */
+	levelZ: number;
+}
+
+export function customerId(idx: number, total: number): string {
+	return `C${String(idx + 1).padStart(Math.max(6, String(total).length), "0")}`;
+}
+
+export function planBatch(o: PlanOptions): Plan {
+	const drift = o.drift ?? 0;
+	const rLife = Rng.stream(o.seed, "lifecycle");
+	const rUse = Rng.stream(o.seed, "consumption");
+	const rPrice = Rng.stream(o.seed, "prices");
+	const rChurn = Rng.stream(o.seed, "churn");
+	const rNotes = Rng.stream(o.seed, "notes");
+	const costs = provinceCosts(Rng.stream(o.seed, "costs"), drift);
+	const costIndex = new Map(costs.map((c) => [`${c.province}|${c.month}`, c]));
+	const meanGasCost = new Map(
+		PROVINCES.map((p) => [
+			p.code,
+			costs
+				.filter((c) => c.province === p.code)
+				.reduce((t, c) => t + c.gasVarCost, 0) / MONTHS,
+		]),
+	);
+
+	const customers: PlannedCustomer[] = [];
+	const latents: Latent[] = [];
+	for (let idx = 0; idx < o.customers; idx++) {
+		// (1a) lifecycle
+		const segment = (["Residential", "SME", "Corporate"] as const)[
+			rLife.weighted(SEGMENT_WEIGHTS)
+		];
+		const powerKw =
+			segment === "Residential"
+				? RESIDENTIAL_POWER[rLife.weighted(RESIDENTIAL_POWER_WEIGHTS)]
+				: segment === "SME"
+					? 10
+					: Math.round(
+							Math.min(150, Math.max(15, 40 * Math.exp(0.6 * rLife.normal()))),
+						);
+		const secondResidence =
+			segment === "Residential" && rLife.bernoulli(SECOND_RESIDENCE_SHARE);
+		const province = PROVINCES[rLife.weighted(PROVINCES.map((p) => p.weight))];
+		const urban = rLife.bernoulli(province.highCompetition ? 0.85 : 0.55);
+		const channel = CHANNELS[rLife.weighted(CHANNEL_WEIGHTS)];
+		const dualFuel = rLife.bernoulli(DUAL_FUEL_SHARE);
+		const tenureBucket = rLife.weighted(TENURE_WEIGHTS);
+		const tenureDays = rLife.int(...TENURE_DAYS[tenureBucket]);
+		const soon = rLife.bernoulli(RENEWAL_SOON_SHARE);
+		const renewalDays0 = soon ? rLife.int(2, 91) : rLife.int(92, 330);
+		const renewalDays = Math.max(
+			2,
+			Math.round(2 + (renewalDays0 - 2) * (1 - 0.5 * drift)),
+		);
+		const activation = dayOffset(-tenureDays);
+		const renewal = dayOffset(renewalDays);
+		const start = Math.max(renewalDays - 365, -tenureDays);
+		const changeKind = rLife.next();
+		const lastChange =
+			changeKind < 0.55
+				? dayOffset(start)
+				: changeKind < 0.92
+					? dayOffset(-rLife.int(1, tenureDays))
+					: null;
+		const firstActivation = rLife.bernoulli(0.015) ? null : activation;
+
+		// (1b) consumption pattern
+		const decliningPct = rUse.bernoulli(0.12) ? rUse.uniform(25, 60) : 0;
+		const growth =
+			decliningPct > 0
+				? -decliningPct / 100
+				: rUse.bernoulli(0.08)
+					? rUse.uniform(0.1, 0.3)
+					: 0.04 * rUse.normal();
+		const volatile = rUse.bernoulli(0.15);
+		const sigma = volatile ? 0.32 : 0.06;
+		const scaleByPower =
+			segment === "Residential"
+				? Math.sqrt(powerKw / 4.6) * (secondResidence ? 0.45 : 1)
+				: 1;
+		const median =
+			segment === "Corporate"
+				? ELEC_MEDIAN.Corporate * powerKw
+				: ELEC_MEDIAN[segment] * scaleByPower;
+		const levelZ = rUse.normal();
+		const base =
+			median * Math.exp(ELEC_SIGMA[segment] * levelZ) * (1 + 0.3 * drift);
+		const elecKwh = ELEC_SEASON[segment].map((s, m) => {
+			const trend = Math.max(0.05, 1 + growth * ((m - 5.5) / 11));
+			return (
+				base * s * trend * Math.exp(sigma * rUse.normal() - (sigma * sigma) / 2)
+			);
+		});
+		const gasBase = dualFuel
+			? GAS_MEAN[segment] * Math.exp(0.5 * rUse.normal()) * (1 + 0.3 * drift)
+			: 0;
+		const gasKwhSeason = GAS_SEASON.reduce((a, b) => a + b, 0) / MONTHS;
+		const gasM3 = GAS_SEASON.map((s) => (gasBase * s) / gasKwhSeason);
+
+		// (1c) price history: one tier-1 step during the year for some customers
+		const step = rPrice.next();
+		const priceChangePct =
+			step < 0.3
+				? rPrice.uniform(4, 20)
+				: step < 0.45
+					? -rPrice.uniform(2, 8)
+					: 0;
+		const priceChangeMonth = rPrice.int(3, 11);
+		const overpricingPct = 6 * rPrice.normal();
+		const gasStep =
+			dualFuel && rPrice.bernoulli(0.3) ? rPrice.uniform(3, 15) : 0;
+		const gasLevel = (1.25 + 0.06 * rPrice.normal()) * (1 + 0.15 * drift);
+		const levelFactor = 1 + overpricingPct / 100;
+		const tier1 = Array.from(
+			{ length: MONTHS },
+			(_, m) =>
+				levelFactor *
+				(m + 1 >= priceChangeMonth ? 1 + priceChangePct / 100 : 1),
+		);
+		// Gas tariffs follow the province's annual mean cost, not the month's.
+		const gasMeanCost = meanGasCost.get(province.code) as number;
+		const gasPrice = Array.from({ length: MONTHS }, (_, m) =>
+			dualFuel
+				? round4(
+						gasLevel *
+							gasMeanCost *
+							(m + 1 >= priceChangeMonth ? 1 + gasStep / 100 : 1),
+					)
+				: 0,
+		);
+		const [feeRate, fixedRate] = FIXED_FEE_PER_KW[segment];
+
+		latents.push({
+			tenureBucket,
+			renewalDays,
+			priceChangePct,
+			priceChangeMonth,
+			overpricingPct,
+			decliningPct,
+			volatile,
+			levelZ,
+		});
+		customers.push({
+			idx,
+			id: customerId(idx, o.customers),
+			segment,
+			powerKw,
+			secondResidence,
+			province,
+			urban,
+			channel,
+			dualFuel,
+			firstActivation,
+			contractStart: dayOffset(start),
+			lastProductChange: lastChange,
+			nextRenewal: renewal,
+			elecKwh,
+			gasM3,
+			tier1, // relative for now; scaled by the segment level below
+			tier2: [],
+			tier3: [],
+			gasPrice,
+			elecFixedFee: round4(feeRate * powerKw * (1 + 0.15 * drift)),
+			elecFixedCost: round4(fixedRate * powerKw),
+			gasFixedRevenueYear: dualFuel ? 70 : 0,
+			gasFixedCostYear: dualFuel ? 55 : 0,
+			churnProbability: 0,
+			churn: 0,
+			interactions: [],
+		});
+	}
+
+	// (1d) price level per segment so that the median monthly margin lands on target
+	for (const segment of ["Residential", "SME", "Corporate"] as const) {
+		const members = customers.filter((c) => c.segment === segment);
+		const level =
+			solvePriceLevel(members, costIndex, MEDIAN_MARGIN_TARGET[segment]) *
+			(1 + 0.15 * drift);
+		for (const c of members) {
+			const rel = c.tier1;
+			c.tier1 = rel.map((r) => round4(level * r * TIER_RATIO[0]));
+			c.tier2 = rel.map((r) => round4(level * r * TIER_RATIO[1]));
+			c.tier3 = rel.map((r) => round4(level * r * TIER_RATIO[2]));
+		}
+	}
+
+	// (2) churn from circumstances, (3) notes consistent with circumstances and outcome
+	customers.forEach((c, i) => {
+		const l = latents[i];
+		const p = 1 / (1 + Math.exp(-churnLogit(c, l)));
+		c.churnProbability = p;
+		c.churn = rChurn.bernoulli(p) ? 1 : 0;
+		c.interactions = drawInteractions(rNotes, c, l);
+	});
+	return { customers, costs };
+}
+
+export function churnLogit(
+	c: Pick<
+		PlannedCustomer,
+		"channel" | "dualFuel" | "secondResidence" | "province"
+	>,
+	l: Latent,
+): number {
+	const k = CHURN_COEF;
+	let z = k.intercept + k.tenure[l.tenureBucket];
+	if (l.renewalDays <= 91) z += k.renewalWithin3m;
+	else if (l.renewalDays <= 183) z += k.renewal3to6m;
+	if (c.province.highCompetition) z += k.highCompetition;
+	z += k.channel[c.channel as keyof typeof k.channel] ?? 0;
+	if (c.dualFuel) z += k.dualFuel;
+	if (c.secondResidence) z += k.secondResidence;
+	if (l.priceChangePct > 0)
+		z += k.priceIncrease + k.priceIncreasePerPct * l.priceChangePct;
+	if (l.priceChangePct < 0) z += k.priceDecrease;
+	z += k.overpricingPerPct * l.overpricingPct;
+	z += k.decliningPerPct * l.decliningPct;
+	if (l.volatile) z += k.volatile;
+	z += k.consumptionLevel * l.levelZ;
+	return z;
+}
+
+function drawInteractions(
+	r: Rng,
+	c: PlannedCustomer,
+	l: Latent,
+): Interaction[] {
+	const who = c.churn ? "churn" : "stay";
+	if (!r.bernoulli(P_INTERACTION[who])) return [];
+	const tone = (["negative", "neutral", "positive"] as const)[
+		r.weighted(TONE_WEIGHTS[who])
+	];
+	const topic = drawTopic(r, tone, c.churn === 1, l);
+	// Interactions precede renewal by months; the gap differs by tone.
+	let daysAgo = 0;
+	for (
+		let attempt = 0;
+		attempt < 6 && (daysAgo < 1 || daysAgo > 365);
+		attempt++
+	) {
+		const gap = MEDIAN_DAYS_BEFORE_RENEWAL[tone] * Math.exp(0.45 * r.normal());
+		daysAgo = Math.round(gap - l.renewalDays);
+	}
+	if (daysAgo < 1 || daysAgo > 365) daysAgo = r.int(1, 60);
+	const out: Interaction[] = [];
+	// Some customers called before; older routine contacts.
+	const earlier = r.bernoulli(0.22) ? r.int(1, 2) : 0;
+	let ago = daysAgo;
+	for (let k = 0; k < earlier && ago < 360; k++) {
+		ago = Math.min(366, ago + r.int(15, 150));
+		const t = r.pick(["general", "account", "billing", "other"] as const);
+		out.unshift({
+			date: isoDate(new Date(AS_OF.getTime() - ago * DAY_MS)),
+			channel: interactionChannel(r),
+			summary: writeNote(r, r.bernoulli(0.5) ? "neutral" : "positive", t),
+		});
+	}
+	out.push({
+		date: isoDate(new Date(AS_OF.getTime() - daysAgo * DAY_MS)),
+		channel: interactionChannel(r),
+		summary: writeNote(r, tone, topic),
+	});
+	return out;
+}
+
+function interactionChannel(r: Rng): string {
+	return INTERACTION_CHANNELS[r.weighted(INTERACTION_CHANNEL_WEIGHTS)];
+}
+
+function drawTopic(
+	r: Rng,
+	tone: NoteTone,
+	churn: boolean,
+	l: Latent,
+): NoteTopic {
+	const pick = (entries: [NoteTopic, number][]): NoteTopic =>
+		entries[r.weighted(entries.map((e) => e[1]))][0];
+	if (tone === "negative")
+		return pick([
+			["cancellation", 5],
+			["complaint", 4],
+			["billing", 1],
+		]);
+	if (tone === "positive")
+		return pick([
+			["renewal", 1],
+			["account", 2],
+			["pricing", 0.7],
+			["plan", 1],
+			["general", 2],
+			["billing", 1],
+			["complaint", 0.004],
+			["cancellation", 0.004],
+		]);
+	if (churn)
+		return pick([
+			["pricing", 2 + (l.priceChangePct > 0 ? 4 : 0)],
+			["renewal", 1 + (l.renewalDays <= 91 ? 3 : 0)],
+			["billing", 1.5],
+			["plan", 1],
+			["account", 1],
+			["general", 0.8],
+			["other", 0.5],
+		]);
+	return pick([
+		["billing", 2.5],
+		["account", 2],
+		["general", 2],
+		["renewal", 1],
+		["pricing", 1],
+		["plan", 1],
+		["other", 0.5],
+	]);
+}
+
+/**
+ * Bisection on the segment's tier-1 price level so the median of the monthly
+ * total margin (DATA_SPEC §3 formulas on the planned kWh, tier split from the
+ * load shape) equals the target.
+ */
+function solvePriceLevel(
+	members: PlannedCustomer[],
+	costIndex: Map<string, ProvinceMonthCost>,
+	target: number,
+): number {
+	if (members.length === 0) return 0.2;
+	const shares = tierShares(members[0].segment);
+	const tierMix = shares.map(
+		(s) => s[0] * TIER_RATIO[0] + s[1] * TIER_RATIO[1] + s[2] * TIER_RATIO[2],
+	);
+	// margin(level) = a·level + b per customer-month; precompute a and b once.
+	const n = members.length * MONTHS;
+	const a = new Float64Array(n);
+	const b = new Float64Array(n);
+	let k = 0;
+	for (const c of members) {
+		for (let m = 0; m < MONTHS; m++, k++) {
+			const cost = costIndex.get(
+				`${c.province.code}|${monthKey(m)}`,
+			) as ProvinceMonthCost;
+			const kwh = c.elecKwh[m];
+			a[k] = kwh * c.tier1[m] * tierMix[m];
+			const elec =
+				c.elecFixedFee -
+				(kwh * (cost.elecVarCost + cost.peaje) + c.elecFixedCost);
+			const gas =
+				c.gasM3[m] * c.gasPrice[m] +
+				c.gasFixedRevenueYear / 12 -
+				(c.gasM3[m] * cost.gasVarCost + c.gasFixedCostYear / 12);
+			b[k] = elec + gas;
+		}
+	}
+	const margins = new Float64Array(n);
+	const medianAt = (level: number): number => {
+		for (let i = 0; i < n; i++) margins[i] = a[i] * level + b[i];
+		return median(margins);
+	};
+	let lo = 0.01;
+	let hi = 1;
+	for (let i = 0; i < 32; i++) {
+		const mid = (lo + hi) / 2;
+		if (medianAt(mid) < target) lo = mid;
+		else hi = mid;
+	}
+	return (lo + hi) / 2;
+}
+
+function provinceCosts(r: Rng, drift: number): ProvinceMonthCost[] {
+	const out: ProvinceMonthCost[] = [];
+	for (const p of PROVINCES) {
+		const f = 1 + 0.05 * (2 * r.next() - 1);
+		const peaje = PEAJE * (1 + 0.08 * (2 * r.next() - 1));
+		for (let m = 0; m < MONTHS; m++) {
+			out.push({
+				month: monthKey(m),
+				province: p.code,
+				elecVarCost: round5(
+					ELEC_COST[m] * f * (1 + 0.02 * r.normal()) * (1 + 0.2 * drift),
+				),
+				gasVarCost: round5(
+					GAS_COST[m] * f * (1 + 0.02 * r.normal()) * (1 + 0.2 * drift),
+				),
+				peaje: round5(peaje),
+			});
+		}
+	}
+	return out;
+}
+
+/** Median by quickselect (O(n)); `values` is reordered in place. */
+function median(values: Float64Array): number {
+	const n = values.length;
+	const hi = kth(values, n >> 1);
+	if (n % 2) return hi;
+	let lo = Number.NEGATIVE_INFINITY;
+	for (let i = 0; i < n >> 1; i++) if (values[i] > lo) lo = values[i];
+	return (lo + hi) / 2;
+}
+
+/** k-th smallest (0-based); afterwards values[0..k) ≤ values[k]. */
+function kth(a: Float64Array, k: number): number {
+	let l = 0;
+	let r = a.length - 1;
+	while (l < r) {
+		const pivot = a[(l + r) >> 1];
+		let i = l;
+		let j = r;
+		while (i <= j) {
+			while (a[i] < pivot) i++;
+			while (a[j] > pivot) j--;
+			if (i <= j) {
+				const t = a[i];
+				a[i] = a[j];
+				a[j] = t;
+				i++;
+				j--;
+			}
+		}
+		if (k <= j) r = j;
+		else if (k >= i) l = i;
+		else return a[k];
+	}
+	return a[k];
+}
+
+export function monthKey(m: number): string {
+	return `2024-${String(m + 1).padStart(2, "0")}`;
+}
+
+function dayOffset(days: number): string {
+	return isoDate(new Date(AS_OF.getTime() + days * DAY_MS));
+}
+
+const round4 = (x: number) => Math.round(x * 1e4) / 1e4;
+const round5 = (x: number) => Math.round(x * 1e5) / 1e5;
