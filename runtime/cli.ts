@@ -10,14 +10,20 @@ import { Command, InvalidArgumentError } from "commander";
 function positiveInt(name: string) {
 	return (v: string): number => {
 		const n = Number(v);
-		if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError(`${name} must be a positive integer, got "${v}"`);
+		if (!Number.isInteger(n) || n <= 0)
+			throw new InvalidArgumentError(
+				`${name} must be a positive integer, got "${v}"`,
+			);
 		return n;
 	};
 }
 function nonNegative(name: string) {
 	return (v: string): number => {
 		const n = Number(v);
-		if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError(`${name} must be a number ≥ 0, got "${v}"`);
+		if (!Number.isFinite(n) || n < 0)
+			throw new InvalidArgumentError(
+				`${name} must be a number ≥ 0, got "${v}"`,
+			);
 		return n;
 	};
 }
@@ -29,16 +35,58 @@ const program = new Command()
 
 program
 	.command("run")
-	.description("run the pipeline on a batch (generates the default synthetic batch when none exists)")
-	.option("--batch <id>", "batch id under <data>/raw/ (default: the generated default batch)")
-	.option("--customers <n>", "customers of the generated batch", positiveInt("--customers"), 20_099)
-	.option("--seed <n>", "seed of the generated batch", positiveInt("--seed"), 42)
-	.option("--data <dir>", "data lake root", process.env.SPANISHGAS_DATA_DIR ?? "data")
-	.option("--shards <n>", "consumption shards for the bronze Map", positiveInt("--shards"), 8)
-	.option("--concurrency <n>", "shards processed in parallel", positiveInt("--concurrency"), 2)
-	.option("--mode <mode>", "auto (train when no champion, else score) | train | score", "auto")
-	.option("--gate <pr_auc>", "promotion gate on test PR-AUC", nonNegative("--gate"), 0.7)
-	.option("--force", "run even if the manifest shows a run of this batch still started (e.g. after a crash)", false)
+	.description(
+		"run the pipeline on a batch (generates the default synthetic batch when none exists)",
+	)
+	.option(
+		"--batch <id>",
+		"batch id under <data>/raw/ (default: the generated default batch)",
+	)
+	.option(
+		"--customers <n>",
+		"customers of the generated batch",
+		positiveInt("--customers"),
+		20_099,
+	)
+	.option(
+		"--seed <n>",
+		"seed of the generated batch",
+		positiveInt("--seed"),
+		42,
+	)
+	.option(
+		"--data <dir>",
+		"data lake root",
+		process.env.SPANISHGAS_DATA_DIR ?? "data",
+	)
+	.option(
+		"--shards <n>",
+		"consumption shards for the bronze Map",
+		positiveInt("--shards"),
+		8,
+	)
+	.option(
+		"--concurrency <n>",
+		"shards processed in parallel",
+		positiveInt("--concurrency"),
+		2,
+	)
+	.option(
+		"--mode <mode>",
+		"auto (train when no champion, else score) | train | score",
+		"auto",
+	)
+	.option(
+		"--gate <pr_auc>",
+		"promotion gate on test PR-AUC",
+		nonNegative("--gate"),
+		0.7,
+	)
+	.option(
+		"--force",
+		"run even if the manifest shows a run of this batch still started (e.g. after a crash)",
+		false,
+	)
 	.action(async (o) => {
 		const { runCommand } = await import("./commands/run.ts");
 		process.exitCode = await runCommand(o);
@@ -47,11 +95,28 @@ program
 program
 	.command("synth")
 	.description("write a synthetic raw batch")
-	.option("--customers <n>", "number of customers", positiveInt("--customers"), 20_099)
+	.option(
+		"--customers <n>",
+		"number of customers",
+		positiveInt("--customers"),
+		20_099,
+	)
 	.option("--seed <n>", "random seed", positiveInt("--seed"), 42)
-	.option("--out <dir>", "output folder (default: <data>/raw/default-<customers>-s<seed>)")
-	.option("--data <dir>", "data lake root (for the default output folder)", process.env.SPANISHGAS_DATA_DIR ?? "data")
-	.option("--drift <x>", "distribution shift (0 none, 1 clearly drifted)", nonNegative("--drift"), 0)
+	.option(
+		"--out <dir>",
+		"output folder (default: <data>/raw/default-<customers>-s<seed>)",
+	)
+	.option(
+		"--data <dir>",
+		"data lake root (for the default output folder)",
+		process.env.SPANISHGAS_DATA_DIR ?? "data",
+	)
+	.option(
+		"--drift <x>",
+		"distribution shift (0 none, 1 clearly drifted)",
+		nonNegative("--drift"),
+		0,
+	)
 	.option("--no-hourly", "skip the hourly consumption")
 	.action(async (o) => {
 		const { synthCommand } = await import("./commands/synth.ts");
@@ -60,15 +125,25 @@ program
 
 program
 	.command("experiments")
-	.description("run the experiment ladder E0–E8 × algorithms on the latest gold table")
-	.option("--data <dir>", "data lake root", process.env.SPANISHGAS_DATA_DIR ?? "data")
+	.description(
+		"run the experiment ladder E0–E8 × algorithms on the latest gold table",
+	)
+	.option(
+		"--data <dir>",
+		"data lake root",
+		process.env.SPANISHGAS_DATA_DIR ?? "data",
+	)
 	.option("--seed <n>", "split and model seed", positiveInt("--seed"), 42)
 	.action(async (o) => {
-		const { experimentsCommand } = await import("./model/experiments-command.ts");
+		const { experimentsCommand } = await import(
+			"./model/experiments-command.ts"
+		);
 		process.exitCode = await experimentsCommand(o);
 	});
 
 program.parseAsync(process.argv).catch((e: unknown) => {
-	process.stderr.write(`error: ${e instanceof Error ? e.message : String(e)}\n`);
+	process.stderr.write(
+		`error: ${e instanceof Error ? e.message : String(e)}\n`,
+	);
 	process.exitCode = 1;
 });

@@ -8,7 +8,12 @@ import { appendFileSync, mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 
 export type Level = "debug" | "info" | "warn" | "error";
-const ORDER: Record<Level, number> = { debug: 10, info: 20, warn: 30, error: 40 };
+const ORDER: Record<Level, number> = {
+	debug: 10,
+	info: 20,
+	warn: 30,
+	error: 40,
+};
 
 export interface LogSink {
 	write(line: Record<string, unknown>): void;
@@ -18,7 +23,8 @@ export class Logger {
 	constructor(
 		private readonly fields: Record<string, unknown> = {},
 		private readonly sinks: LogSink[] = [consoleSink()],
-		private readonly minLevel: Level = (process.env.LOG_LEVEL?.toLowerCase() as Level) ?? "info",
+		private readonly minLevel: Level = (process.env.LOG_LEVEL?.toLowerCase() as Level) ??
+			"info",
 	) {}
 	child(fields: Record<string, unknown>): Logger {
 		return new Logger({ ...this.fields, ...fields }, this.sinks, this.minLevel);
@@ -34,9 +40,19 @@ export class Logger {
 	withSink(sink: LogSink): Logger {
 		return new Logger(this.fields, [...this.sinks, sink], this.minLevel);
 	}
-	log(level: Level, message: string, extra: Record<string, unknown> = {}): void {
+	log(
+		level: Level,
+		message: string,
+		extra: Record<string, unknown> = {},
+	): void {
 		if (ORDER[level] < ORDER[this.minLevel]) return;
-		const line = { level: level.toUpperCase(), message, timestamp: new Date().toISOString(), ...this.fields, ...extra };
+		const line = {
+			level: level.toUpperCase(),
+			message,
+			timestamp: new Date().toISOString(),
+			...this.fields,
+			...extra,
+		};
 		for (const s of this.sinks) s.write(line);
 	}
 	debug(m: string, e?: Record<string, unknown>) {
@@ -55,13 +71,21 @@ export class Logger {
 
 /** JSON lines in Lambda / LOG_FORMAT=json; otherwise nothing (the CLI has its own display). */
 export function consoleSink(): LogSink {
-	const json = process.env.LOG_FORMAT === "json" || process.env.AWS_LAMBDA_FUNCTION_NAME !== undefined;
+	const json =
+		process.env.LOG_FORMAT === "json" ||
+		process.env.AWS_LAMBDA_FUNCTION_NAME !== undefined;
 	return {
 		write(line) {
 			if (json) process.stdout.write(`${JSON.stringify(line)}\n`);
 			else if (process.env.LOG_FORMAT === "pretty") {
-				const { level, message, stage } = line as { level: string; message: string; stage?: string };
-				process.stderr.write(`${level.padEnd(5)} ${stage ? `[${stage}] ` : ""}${message}\n`);
+				const { level, message, stage } = line as {
+					level: string;
+					message: string;
+					stage?: string;
+				};
+				process.stderr.write(
+					`${level.padEnd(5)} ${stage ? `[${stage}] ` : ""}${message}\n`,
+				);
 			}
 		},
 	};

@@ -24,7 +24,10 @@ export function phaseProgressBar(out: NodeJS.WriteStream = process.stderr): {
 				lastPrinted = -1;
 				if (out.isTTY) {
 					bar = new cliProgress.SingleBar(
-						{ format: `  ${p.phase.padEnd(22)} [{bar}] {percentage}% | {value}/{total} | {duration_formatted}`, stream: out },
+						{
+							format: `  ${p.phase.padEnd(22)} [{bar}] {percentage}% | {value}/{total} | {duration_formatted}`,
+							stream: out,
+						},
 						cliProgress.Presets.shades_classic,
 					);
 					bar.start(p.total, p.done);
@@ -36,7 +39,9 @@ export function phaseProgressBar(out: NodeJS.WriteStream = process.stderr): {
 				const q = p.total > 0 ? Math.floor((4 * p.done) / p.total) : 4;
 				if (q !== lastPrinted) {
 					lastPrinted = q;
-					out.write(`[${((Date.now() - t0) / 1000).toFixed(1).padStart(6)}s] ${p.phase}: ${p.done}/${p.total}\n`);
+					out.write(
+						`[${((Date.now() - t0) / 1000).toFixed(1).padStart(6)}s] ${p.phase}: ${p.done}/${p.total}\n`,
+					);
 				}
 			}
 		},

@@ -7,8 +7,8 @@ import { existsSync } from "node:fs";
 import { Lake } from "../io/lake.ts";
 import type { RunRecord } from "../io/manifest.ts";
 import { type ExecuteOptions, executeRun } from "../pipeline/execute.ts";
-import { newRunId } from "../pipeline/run-id.ts";
 import { ProgressDisplay } from "../pipeline/progress.ts";
+import { newRunId } from "../pipeline/run-id.ts";
 import { defaultBatchId, generateWithProgress } from "./synth.ts";
 
 export interface RunCommandOptions {
@@ -25,7 +25,9 @@ export interface RunCommandOptions {
 
 export async function runCommand(o: RunCommandOptions): Promise<number> {
 	if (!["auto", "train", "score"].includes(o.mode)) {
-		process.stderr.write(`error: --mode must be auto, train or score, got "${o.mode}"\n`);
+		process.stderr.write(
+			`error: --mode must be auto, train or score, got "${o.mode}"\n`,
+		);
 		return 2;
 	}
 	const lake = new Lake(o.data);
@@ -33,13 +35,23 @@ export async function runCommand(o: RunCommandOptions): Promise<number> {
 	const batchDir = lake.rawDir(batchId);
 	if (!existsSync(batchDir)) {
 		if (o.batch) {
-			process.stderr.write(`error: batch "${o.batch}" not found: expected the raw files in ${batchDir}\n`);
+			process.stderr.write(
+				`error: batch "${o.batch}" not found: expected the raw files in ${batchDir}\n`,
+			);
 			return 2;
 		}
-		process.stderr.write(`No batch yet: generating the synthetic batch ${batchId} (${o.customers} customers, every hour of 2024)…\n`);
+		process.stderr.write(
+			`No batch yet: generating the synthetic batch ${batchId} (${o.customers} customers, every hour of 2024)…\n`,
+		);
 		const t = performance.now();
-		await generateWithProgress({ customers: o.customers, seed: o.seed, outDir: batchDir });
-		process.stderr.write(`Generated in ${((performance.now() - t) / 1000).toFixed(1)} s → ${batchDir}\n`);
+		await generateWithProgress({
+			customers: o.customers,
+			seed: o.seed,
+			outDir: batchDir,
+		});
+		process.stderr.write(
+			`Generated in ${((performance.now() - t) / 1000).toFixed(1)} s → ${batchDir}\n`,
+		);
 	}
 	const progress = new ProgressDisplay();
 	const t0 = performance.now();
@@ -57,11 +69,17 @@ export async function runCommand(o: RunCommandOptions): Promise<number> {
 		force: o.force,
 		onEvent: progress.onEvent,
 	});
-	process.stdout.write(formatSummary(result.record, (performance.now() - t0) / 1000, lake));
+	process.stdout.write(
+		formatSummary(result.record, (performance.now() - t0) / 1000, lake),
+	);
 	return result.ok ? 0 : 1;
 }
 
-function formatSummary(run: RunRecord | undefined, seconds: number, lake: Lake): string {
+function formatSummary(
+	run: RunRecord | undefined,
+	seconds: number,
+	lake: Lake,
+): string {
 	if (!run) return "no run record\n";
 	const lines: string[] = [];
 	const status = run.status.toUpperCase();
@@ -71,15 +89,23 @@ function formatSummary(run: RunRecord | undefined, seconds: number, lake: Lake):
 		const rows = Object.entries(s.rows ?? {})
 			.map(([k, v]) => `${k}=${v.toLocaleString("en-US")}`)
 			.join(", ");
-		lines.push(`${s.stage.padEnd(16)} ${s.seconds.toFixed(1).padStart(7)}  ${rows}`);
+		lines.push(
+			`${s.stage.padEnd(16)} ${s.seconds.toFixed(1).padStart(7)}  ${rows}`,
+		);
 	}
 	const faults: Record<string, number> = {};
-	for (const s of run.stages) for (const [k, v] of Object.entries(s.faults ?? {})) if (v > 0) faults[k] = (faults[k] ?? 0) + v;
+	for (const s of run.stages)
+		for (const [k, v] of Object.entries(s.faults ?? {}))
+			if (v > 0) faults[k] = (faults[k] ?? 0) + v;
 	if (Object.keys(faults).length > 0) {
 		lines.push("", "Faults absorbed");
-		for (const [k, v] of Object.entries(faults).sort()) lines.push(`  ${k.padEnd(52)} ${v.toLocaleString("en-US").padStart(10)}`);
+		for (const [k, v] of Object.entries(faults).sort())
+			lines.push(`  ${k.padEnd(52)} ${v.toLocaleString("en-US").padStart(10)}`);
 	}
-	const detail = (name: string) => run.stages.find((s) => s.stage === name)?.detail as Record<string, unknown> | undefined;
+	const detail = (name: string) =>
+		run.stages.find((s) => s.stage === name)?.detail as
+			| Record<string, unknown>
+			| undefined;
 	const train = detail("Train");
 	if (train) {
 		const gate = train.gate as { passed: boolean; minimum: number };
@@ -91,13 +117,27 @@ function formatSummary(run: RunRecord | undefined, seconds: number, lake: Lake):
 	const score = detail("Score");
 	if (score) {
 		const tiers = score.tiers as Record<string, number>;
-		lines.push(`Scored ${score.customers} customers with ${score.modelVersion}: ${Object.entries(tiers).map(([k, v]) => `${k} ${v}`).join(", ")}`);
+		lines.push(
+			`Scored ${score.customers} customers with ${score.modelVersion}: ${Object.entries(
+				tiers,
+			)
+				.map(([k, v]) => `${k} ${v}`)
+				.join(", ")}`,
+		);
 	}
 	const rec = detail("Recommend");
-	if (rec) lines.push(`Recommendations: ${Object.entries(rec.byAction as Record<string, number>).map(([k, v]) => `${k} ${v}`).join(", ")}`);
+	if (rec)
+		lines.push(
+			`Recommendations: ${Object.entries(rec.byAction as Record<string, number>)
+				.map(([k, v]) => `${k} ${v}`)
+				.join(", ")}`,
+		);
 	const drift = detail("Drift");
 	if (drift) {
-		if (drift.referenceWritten) lines.push(`Drift: reference written for ${drift.referenceWritten} (this run's population)`);
+		if (drift.referenceWritten)
+			lines.push(
+				`Drift: reference written for ${drift.referenceWritten} (this run's population)`,
+			);
 		else {
 			const feats = drift.driftedFeatures as string[];
 			lines.push(
@@ -106,7 +146,12 @@ function formatSummary(run: RunRecord | undefined, seconds: number, lake: Lake):
 		}
 	}
 	const last = run.history.at(-1);
-	if (last?.error) lines.push("", `FAILED: ${last.error.name}: ${last.error.message}`);
-	lines.push("", `Outputs: ${lake.runDir(run.runId)}  (log: pipeline.log, report: run_report.json)`, "");
+	if (last?.error)
+		lines.push("", `FAILED: ${last.error.name}: ${last.error.message}`);
+	lines.push(
+		"",
+		`Outputs: ${lake.runDir(run.runId)}  (log: pipeline.log, report: run_report.json)`,
+		"",
+	);
 	return lines.join("\n");
 }

@@ -62,7 +62,11 @@ export const TIER_2A_BEHAVIOURAL = [
 	"months_since_last_change",
 ] as const;
 
-export const TIER_2B_SENTIMENT = ["sentiment_label", "is_negative_sentiment", "complaint_x_negative_sentiment"] as const;
+export const TIER_2B_SENTIMENT = [
+	"sentiment_label",
+	"is_negative_sentiment",
+	"complaint_x_negative_sentiment",
+] as const;
 
 export const TIER_3_COMPOUND = [
 	"is_price_sensitive",
@@ -86,7 +90,10 @@ export const TIER_1B_STRINGS = [
 ] as const;
 
 /** Kept in gold to price the loss; never trained on. */
-export const BUSINESS_COLUMNS = ["avg_monthly_margin", "total_margin_2024"] as const;
+export const BUSINESS_COLUMNS = [
+	"avg_monthly_margin",
+	"total_margin_2024",
+] as const;
 
 /** Categorical (string) features; every other feature is numeric. */
 export const CATEGORICAL_FEATURES: ReadonlySet<string> = new Set([
@@ -100,6 +107,34 @@ export const CATEGORICAL_FEATURES: ReadonlySet<string> = new Set([
 	...TIER_1B_STRINGS,
 ]);
 
+/** The 0/1 (flag) features; in the model matrix a null flag means "not observed" → 0. */
+export const FLAG_FEATURES: ReadonlySet<string> = new Set([
+	"is_within_3m_of_renewal",
+	"is_expired_contract",
+	"is_high_competition_province",
+	"is_second_residence",
+	"is_dual_fuel",
+	"is_digital_channel",
+	"is_comparison_channel",
+	"is_own_website_channel",
+	"is_price_increase",
+	"has_interaction",
+	"is_cancellation_intent",
+	"is_complaint_intent",
+	"recent_complaint_flag",
+	"interaction_within_3m_of_renewal",
+	"is_interaction_within_30d_of_renewal",
+	"complaint_near_renewal",
+	"is_negative_sentiment",
+	"complaint_x_negative_sentiment",
+	"is_price_sensitive",
+	"is_high_risk_lifecycle",
+	"is_competition_x_renewal",
+	"dual_fuel_x_renewal",
+	"dual_fuel_x_competition",
+	"dual_fuel_x_intent",
+]);
+
 /** The 56 production features (E5_full). */
 export const PRODUCTION_FEATURES: readonly string[] = [
 	...TIER_1A_LIFECYCLE,
@@ -110,16 +145,42 @@ export const PRODUCTION_FEATURES: readonly string[] = [
 	...TIER_3_COMPOUND,
 ];
 
-export type ExperimentId = "E0" | "E1" | "E2" | "E3" | "E4" | "E5_full" | "E6" | "E7" | "E8";
+export type ExperimentId =
+	| "E0"
+	| "E1"
+	| "E2"
+	| "E3"
+	| "E4"
+	| "E5_full"
+	| "E6"
+	| "E7"
+	| "E8";
 
 export const EXPERIMENTS: Record<ExperimentId, readonly string[]> = {
 	E0: [...TIER_1A_LIFECYCLE],
 	E1: [...TIER_1A_LIFECYCLE, ...TIER_MP_CORE],
 	E2: [...TIER_1A_LIFECYCLE, ...TIER_MP_CORE, ...TIER_MP_RISK],
-	E3: [...TIER_1A_LIFECYCLE, ...TIER_MP_CORE, ...TIER_MP_RISK, ...TIER_2A_BEHAVIOURAL],
-	E4: [...TIER_1A_LIFECYCLE, ...TIER_MP_CORE, ...TIER_MP_RISK, ...TIER_2A_BEHAVIOURAL, ...TIER_2B_SENTIMENT],
+	E3: [
+		...TIER_1A_LIFECYCLE,
+		...TIER_MP_CORE,
+		...TIER_MP_RISK,
+		...TIER_2A_BEHAVIOURAL,
+	],
+	E4: [
+		...TIER_1A_LIFECYCLE,
+		...TIER_MP_CORE,
+		...TIER_MP_RISK,
+		...TIER_2A_BEHAVIOURAL,
+		...TIER_2B_SENTIMENT,
+	],
 	E5_full: PRODUCTION_FEATURES,
 	E6: [...PRODUCTION_FEATURES, ...TIER_1B_STRINGS],
 	E7: [...TIER_MP_CORE, ...TIER_MP_RISK],
-	E8: [...TIER_1A_LIFECYCLE, ...TIER_MP_CORE, ...TIER_MP_RISK, ...TIER_2A_BEHAVIOURAL, ...TIER_3_COMPOUND],
+	E8: [
+		...TIER_1A_LIFECYCLE,
+		...TIER_MP_CORE,
+		...TIER_MP_RISK,
+		...TIER_2A_BEHAVIOURAL,
+		...TIER_3_COMPOUND,
+	],
 };

@@ -4,6 +4,7 @@
  * legitimately null for customers without an interaction; plausibility
  * ranges from the real extract (§8) as warnings.
  */
+
 import { INTENT_PRIORITY } from "../data/nlp/intent.ts";
 import {
 	INTERACTION_NULL_RATE,
@@ -14,7 +15,7 @@ import {
 import type { ColumnContract, TableContract } from "../monitoring/quality.ts";
 import { GOLD_COLUMNS } from "./build-gold.ts";
 import type { RenewalBucket, TenureBucket } from "./dates.ts";
-import { TIER_1B_STRINGS } from "./feature-sets.ts";
+import { FLAG_FEATURES, TIER_1B_STRINGS } from "./feature-sets.ts";
 
 /** Values that depend on a joined attribute or at least one monthly row. */
 const JOINED_NULL_RATE = 0.01;
@@ -38,33 +39,7 @@ const PORTFOLIO_TYPES = SEGMENTS.flatMap((s) => [
 	`${s}_SingleFuel`,
 ]);
 
-const FLAGS = [
-	"churn",
-	"is_within_3m_of_renewal",
-	"is_expired_contract",
-	"is_high_competition_province",
-	"is_second_residence",
-	"is_dual_fuel",
-	"is_digital_channel",
-	"is_comparison_channel",
-	"is_own_website_channel",
-	"is_price_increase",
-	"has_interaction",
-	"is_cancellation_intent",
-	"is_complaint_intent",
-	"recent_complaint_flag",
-	"interaction_within_3m_of_renewal",
-	"is_interaction_within_30d_of_renewal",
-	"complaint_near_renewal",
-	"is_negative_sentiment",
-	"complaint_x_negative_sentiment",
-	"is_price_sensitive",
-	"is_high_risk_lifecycle",
-	"is_competition_x_renewal",
-	"dual_fuel_x_renewal",
-	"dual_fuel_x_competition",
-	"dual_fuel_x_intent",
-];
+const FLAGS = ["churn", ...FLAG_FEATURES];
 
 const num = (
 	name: string,

@@ -3,7 +3,10 @@ import { randomBytes } from "node:crypto";
 import { mkdir, rename, rm, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
 
-export async function writeFileAtomic(path: string, data: Uint8Array | string): Promise<void> {
+export async function writeFileAtomic(
+	path: string,
+	data: Uint8Array | string,
+): Promise<void> {
 	await mkdir(dirname(path), { recursive: true });
 	// Unique per write: concurrent writers in one process must not share a temp file.
 	const tmp = `${path}.tmp-${process.pid}-${randomBytes(4).toString("hex")}`;

@@ -11,7 +11,15 @@ import { readFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { writeFileAtomic } from "./atomic.ts";
 
-export type Layer = "bronze" | "silver" | "gold" | "models" | "scored" | "monitoring" | "quality" | "reports";
+export type Layer =
+	| "bronze"
+	| "silver"
+	| "gold"
+	| "models"
+	| "scored"
+	| "monitoring"
+	| "quality"
+	| "reports";
 
 export class Lake {
 	readonly root: string;
@@ -35,7 +43,9 @@ export class Lake {
 	}
 	async latest(): Promise<LatestPointer | undefined> {
 		try {
-			return JSON.parse(await readFile(this.latestPath, "utf8")) as LatestPointer;
+			return JSON.parse(
+				await readFile(this.latestPath, "utf8"),
+			) as LatestPointer;
 		} catch {
 			return undefined;
 		}
@@ -52,7 +62,10 @@ export interface LatestPointer {
 	finishedAt: string;
 }
 
-export async function writeJsonAtomic(path: string, value: unknown): Promise<void> {
+export async function writeJsonAtomic(
+	path: string,
+	value: unknown,
+): Promise<void> {
 	await writeFileAtomic(path, `${JSON.stringify(value, null, 2)}\n`);
 }
 

@@ -3,7 +3,7 @@
  * interface has a DynamoDB implementation for AWS (conditional writes); this
  * is the embedded one, files under <root>/manifest/.
  */
-import { mkdir, readFile, readdir, writeFile } from "node:fs/promises";
+import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { writeJsonAtomic } from "./lake.ts";
 
@@ -21,7 +21,11 @@ export interface RunRecord {
 	runId: string;
 	batchId: string;
 	status: RunStatus;
-	history: Array<{ status: RunStatus; at: string; error?: { name: string; message: string } }>;
+	history: Array<{
+		status: RunStatus;
+		at: string;
+		error?: { name: string; message: string };
+	}>;
 	startedAt: string;
 	finishedAt?: string;
 	stages: StageRecord[];
@@ -61,18 +65,26 @@ export class LocalRunManifest implements RunManifest {
 	/** Claims of a batch, oldest first: claim-000001.json, claim-000002.json, … */
 	private async claims(batchId: string): Promise<string[]> {
 		try {
-			return (await readdir(this.claimsDir(batchId))).filter((f) => /^claim-\d{6}\.json$/.test(f)).sort();
+			return (await readdir(this.claimsDir(batchId)))
+				.filter((f) => /^claim-\d{6}\.json$/.test(f))
+				.sort();
 		} catch (e) {
 			if ((e as NodeJS.ErrnoException).code === "ENOENT") return [];
 			throw e;
 		}
 	}
 
-	async start(batchId: string, runId: string, opts: StartOptions = {}): Promise<boolean> {
+	async start(
+		batchId: string,
+		runId: string,
+		opts: StartOptions = {},
+	): Promise<boolean> {
 		const claims = await this.claims(batchId);
 		if (claims.length > 0) {
 			const prev = await this.claimOf(batchId);
-			const canRerun = opts.force || (opts.rerun && prev !== undefined && prev.status !== "started");
+			const canRerun =
+				opts.force ||
+				(opts.rerun && prev !== undefined && prev.status !== "started");
 			if (!canRerun) return false;
 		}
 		await mkdir(this.claimsDir(batchId), { recursive: true });
@@ -80,7 +92,11 @@ export class LocalRunManifest implements RunManifest {
 		try {
 			// Exclusive create of the next claim number: of concurrent starts
 			// (first runs or re-runs alike), exactly one wins.
-			await writeFile(join(this.claimsDir(batchId), next), JSON.stringify({ batchId, runId }), { flag: "wx" });
+			await writeFile(
+				join(this.claimsDir(batchId), next),
+				JSON.stringify({ batchId, runId }),
+				{ flag: "wx" },
+			);
 		} catch (e) {
 			if ((e as NodeJS.ErrnoException).code === "EEXIST") return false;
 			throw e;
@@ -97,7 +113,10 @@ export class LocalRunManifest implements RunManifest {
 		return true;
 	}
 
-	private async update(runId: string, f: (r: RunRecord) => void): Promise<void> {
+	private async update(
+		runId: string,
+		f: (r: RunRecord) => void,
+	): Promise<void> {
 		const r = await this.get(runId);
 		if (!r) throw new Error(`run ${runId} is not in the manifest`);
 		f(r);
@@ -130,12 +149,16 @@ export class LocalRunManifest implements RunManifest {
 	async claimOf(batchId: string): Promise<RunRecord | undefined> {
 		const last = (await this.claims(batchId)).at(-1);
 		if (!last) return undefined;
-		const { runId } = JSON.parse(await readFile(join(this.claimsDir(batchId), last), "utf8")) as { runId: string };
+		const { runId } = JSON.parse(
+			await readFile(join(this.claimsDir(batchId), last), "utf8"),
+		) as { runId: string };
 		return this.get(runId);
 	}
 	async get(runId: string): Promise<RunRecord | undefined> {
 		try {
-			return JSON.parse(await readFile(this.runPath(runId), "utf8")) as RunRecord;
+			return JSON.parse(
+				await readFile(this.runPath(runId), "utf8"),
+			) as RunRecord;
 		} catch (e) {
 			if ((e as NodeJS.ErrnoException).code === "ENOENT") return undefined;
 			throw e;
@@ -149,8 +172,12 @@ export class LocalRunManifest implements RunManifest {
 			return [];
 		}
 		const runs = await Promise.all(
-			files.filter((f) => f.endsWith(".json")).map((f) => this.get(f.replace(/\.json$/, ""))),
+			files
+				.filter((f) => f.endsWith(".json"))
+				.map((f) => this.get(f.replace(/\.json$/, ""))),
 		);
-		return runs.filter((r): r is RunRecord => r !== undefined).sort((a, b) => a.startedAt.localeCompare(b.startedAt));
+		return runs
+			.filter((r): r is RunRecord => r !== undefined)
+			.sort((a, b) => a.startedAt.localeCompare(b.startedAt));
 	}
 }

@@ -4,7 +4,7 @@
  * native code, so the same module runs in Lambda.
  */
 import { readFile } from "node:fs/promises";
-import { fromArrow, type ColumnTable, toArrowIPC } from "arquero";
+import { type ColumnTable, fromArrow, toArrowIPC } from "arquero";
 import * as pq from "parquet-wasm/node";
 import { writeFileAtomic } from "./atomic.ts";
 
@@ -14,7 +14,9 @@ export type Table = ColumnTable;
 export function tableToParquet(table: Table): Uint8Array {
 	const ipc = toArrowIPC(table, { format: "stream" });
 	const wasmTable = pq.Table.fromIPCStream(ipc);
-	const props = new pq.WriterPropertiesBuilder().setCompression(pq.Compression.ZSTD).build();
+	const props = new pq.WriterPropertiesBuilder()
+		.setCompression(pq.Compression.ZSTD)
+		.build();
 	return pq.writeParquet(wasmTable, props);
 }
 
@@ -25,7 +27,10 @@ export function parquetToTable(bytes: Uint8Array): Table {
 }
 
 /** Write a table atomically (temp file + rename) so readers never see half a file. */
-export async function writeParquetFile(path: string, table: Table): Promise<void> {
+export async function writeParquetFile(
+	path: string,
+	table: Table,
+): Promise<void> {
 	await writeFileAtomic(path, tableToParquet(table));
 }
 

@@ -35,10 +35,12 @@ import {
 	type Evaluation,
 	type ModelArtifact,
 } from "./artifact.ts";
-import type {
-	ModelRegistry,
-	ModelVersion,
-	RegistryCandidate,
+import {
+	type ModelRegistry,
+	type ModelVersion,
+	type RegistryCandidate,
+	versionEntry,
+	versionName,
 } from "./registry.ts";
 
 interface PointerItem {
@@ -57,11 +59,6 @@ interface VersionItem {
 	runId: string;
 	registeredAt: string;
 	doc: string;
-}
-
-/** Same numbering as LocalModelRegistry: v0001, v0002, … */
-function versionName(seq: number): string {
-	return `v${String(seq).padStart(4, "0")}`;
 }
 
 export interface AwsModelRegistryOptions {
@@ -129,21 +126,8 @@ export class AwsModelRegistry implements ModelRegistry {
 				`registry ${this.table}: version counter update returned no number`,
 			);
 		const version = versionName(seq);
-		const { artifact, evaluation, gate, runId } = candidate;
-		// Same entry as LocalModelRegistry.register builds (copied: registry.ts does not export it).
-		const entry: ModelVersion = {
-			version,
-			registeredAt: new Date().toISOString(),
-			runId,
-			status: gate.passed ? "approved" : "rejected",
-			experiment: artifact.experiment,
-			algorithm: artifact.algorithm,
-			metrics: evaluation.metrics,
-			features: [...artifact.features],
-			threshold: artifact.threshold,
-			calibration: artifact.calibration,
-			gate,
-		};
+		const { artifact, evaluation } = candidate;
+		const entry = versionEntry(version, candidate);
 		// Artifacts first, index last: a crash in between leaves unreferenced objects, never a dangling entry.
 		await this.store.put(
 			this.artifactKey(version, "model.json"),
@@ -165,7 +149,7 @@ export class AwsModelRegistry implements ModelRegistry {
 			version,
 			seq,
 			status: entry.status,
-			runId,
+			runId: entry.runId,
 			registeredAt: entry.registeredAt,
 			doc: JSON.stringify(entry),
 		};

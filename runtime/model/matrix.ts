@@ -12,6 +12,7 @@
 import { ModelInputError } from "../errors.ts";
 import {
 	CATEGORICAL_FEATURES,
+	FLAG_FEATURES,
 	TIER_1B_STRINGS,
 } from "../features/feature-sets.ts";
 import type { Table } from "../io/tables.ts";
@@ -36,33 +37,7 @@ export const NO_INTERACTION_FILLED: ReadonlySet<string> = new Set([
 /** Other categoricals (segment, buckets, channel) have no null by contract; if one appears it is its own level. */
 export const MISSING_CATEGORY = "Unknown";
 
-/** The 0/1 features of gold; null means "not observed" → 0. */
-export const FLAG_FEATURES: ReadonlySet<string> = new Set([
-	"is_within_3m_of_renewal",
-	"is_expired_contract",
-	"is_high_competition_province",
-	"is_second_residence",
-	"is_dual_fuel",
-	"is_digital_channel",
-	"is_comparison_channel",
-	"is_own_website_channel",
-	"is_price_increase",
-	"has_interaction",
-	"is_cancellation_intent",
-	"is_complaint_intent",
-	"recent_complaint_flag",
-	"interaction_within_3m_of_renewal",
-	"is_interaction_within_30d_of_renewal",
-	"complaint_near_renewal",
-	"is_negative_sentiment",
-	"complaint_x_negative_sentiment",
-	"is_price_sensitive",
-	"is_high_risk_lifecycle",
-	"is_competition_x_renewal",
-	"dual_fuel_x_renewal",
-	"dual_fuel_x_competition",
-	"dual_fuel_x_intent",
-]);
+export { FLAG_FEATURES };
 
 export interface NumericStep {
 	name: string;

@@ -87,6 +87,32 @@ interface RegistryFile {
 	versions: ModelVersion[];
 }
 
+/** Version names: v0001, v0002, … (sortable). */
+export function versionName(sequence: number): string {
+	return `v${String(sequence).padStart(4, "0")}`;
+}
+
+/** The registry entry of a candidate: approved exactly when it passed the gate. */
+export function versionEntry(
+	version: string,
+	candidate: RegistryCandidate,
+): ModelVersion {
+	const { artifact, evaluation, gate, runId } = candidate;
+	return {
+		version,
+		registeredAt: new Date().toISOString(),
+		runId,
+		status: gate.passed ? "approved" : "rejected",
+		experiment: artifact.experiment,
+		algorithm: artifact.algorithm,
+		metrics: evaluation.metrics,
+		features: [...artifact.features],
+		threshold: artifact.threshold,
+		calibration: artifact.calibration,
+		gate,
+	};
+}
+
 export class LocalModelRegistry implements ModelRegistry {
 	readonly dir: string;
 	/** Serialises writes within this process; one writer per lake is assumed across processes. */
@@ -119,21 +145,9 @@ export class LocalModelRegistry implements ModelRegistry {
 	register(candidate: RegistryCandidate): Promise<ModelVersion> {
 		return this.exclusive(async () => {
 			const index = await this.read();
-			const version = `v${String(index.versions.length + 1).padStart(4, "0")}`;
-			const { artifact, evaluation, gate, runId } = candidate;
-			const entry: ModelVersion = {
-				version,
-				registeredAt: new Date().toISOString(),
-				runId,
-				status: gate.passed ? "approved" : "rejected",
-				experiment: artifact.experiment,
-				algorithm: artifact.algorithm,
-				metrics: evaluation.metrics,
-				features: [...artifact.features],
-				threshold: artifact.threshold,
-				calibration: artifact.calibration,
-				gate,
-			};
+			const version = versionName(index.versions.length + 1);
+			const { artifact, evaluation } = candidate;
+			const entry = versionEntry(version, candidate);
 			// Artifacts first, index last: a crash in between leaves an unreferenced folder, never a dangling entry.
 			await writeJsonAtomic(join(this.dir, version, "model.json"), artifact);
 			await writeJsonAtomic(

@@ -5,7 +5,11 @@
 import { appendFile, mkdir } from "node:fs/promises";
 import { join } from "node:path";
 
-export type AlertKind = "run_failed" | "drift_detected" | "quality_warning" | "model_rejected";
+export type AlertKind =
+	| "run_failed"
+	| "drift_detected"
+	| "quality_warning"
+	| "model_rejected";
 
 export interface Alert {
 	kind: AlertKind;
@@ -26,6 +30,9 @@ export class LocalAlerts implements Alerts {
 	}
 	async raise(alert: Alert): Promise<void> {
 		await mkdir(join(this.path, ".."), { recursive: true });
-		await appendFile(this.path, `${JSON.stringify({ at: new Date().toISOString(), ...alert })}\n`);
+		await appendFile(
+			this.path,
+			`${JSON.stringify({ at: new Date().toISOString(), ...alert })}\n`,
+		);
 	}
 }

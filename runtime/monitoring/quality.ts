@@ -7,7 +7,13 @@
 import type { QualityViolation } from "../errors.ts";
 import type { Table } from "../io/tables.ts";
 
-export type ColumnType = "string" | "number" | "integer" | "flag" | "date" | "month";
+export type ColumnType =
+	| "string"
+	| "number"
+	| "integer"
+	| "flag"
+	| "date"
+	| "month";
 
 export interface ColumnContract {
 	name: string;
@@ -69,10 +75,18 @@ function typeOk(type: ColumnType, v: unknown): boolean {
 }
 
 /** Check a table against its contract. Never throws; see `assertQuality`. */
-export function checkTable(contract: TableContract, table: Table): QualityReport {
+export function checkTable(
+	contract: TableContract,
+	table: Table,
+): QualityReport {
 	const rows = table.numRows();
 	const violations: QualityViolation[] = [];
-	const add = (rule: string, detail: string, column?: string, severity: "error" | "warning" = "error") =>
+	const add = (
+		rule: string,
+		detail: string,
+		column?: string,
+		severity: "error" | "warning" = "error",
+	) =>
 		violations.push({ table: contract.table, rule, column, severity, detail });
 	const present = new Set(table.columnNames());
 	if (contract.minRows !== undefined && rows < contract.minRows)
@@ -95,7 +109,11 @@ export function checkTable(contract: TableContract, table: Table): QualityReport
 		const allowed = col.allowed ? new Set(col.allowed) : undefined;
 		for (let i = 0; i < values.length; i++) {
 			const v = values[i];
-			if (v === null || v === undefined || (typeof v === "number" && Number.isNaN(v))) {
+			if (
+				v === null ||
+				v === undefined ||
+				(typeof v === "number" && Number.isNaN(v))
+			) {
 				nulls++;
 				continue;
 			}
@@ -107,7 +125,11 @@ export function checkTable(contract: TableContract, table: Table): QualityReport
 			if (typeof v === "number") {
 				if (v < min) min = v;
 				if (v > max) max = v;
-				if ((col.min !== undefined && v < col.min) || (col.max !== undefined && v > col.max)) outOfRange++;
+				if (
+					(col.min !== undefined && v < col.min) ||
+					(col.max !== undefined && v > col.max)
+				)
+					outOfRange++;
 			} else {
 				distinct?.add(v);
 				if (allowed && !allowed.has(v as string)) outOfRange++;
@@ -115,14 +137,27 @@ export function checkTable(contract: TableContract, table: Table): QualityReport
 		}
 		const nullRate = rows === 0 ? 0 : nulls / rows;
 		if (badType > 0)
-			add("type", `${badType} values are not ${col.type} (first at row ${firstBad?.row}: ${JSON.stringify(firstBad?.value)})`, col.name);
+			add(
+				"type",
+				`${badType} values are not ${col.type} (first at row ${firstBad?.row}: ${JSON.stringify(firstBad?.value)})`,
+				col.name,
+			);
 		if (nullRate > (col.maxNullRate ?? 0))
-			add("null_rate", `null rate ${(nullRate * 100).toFixed(2)}% exceeds ${((col.maxNullRate ?? 0) * 100).toFixed(2)}%`, col.name);
+			add(
+				"null_rate",
+				`null rate ${(nullRate * 100).toFixed(2)}% exceeds ${((col.maxNullRate ?? 0) * 100).toFixed(2)}%`,
+				col.name,
+			);
 		if (outOfRange > 0) {
 			const what = col.allowed
 				? `not in {${col.allowed.join(", ")}}`
 				: `outside [${col.min ?? "-inf"}, ${col.max ?? "inf"}]`;
-			add("range", `${outOfRange} values ${what}`, col.name, col.severity ?? "error");
+			add(
+				"range",
+				`${outOfRange} values ${what}`,
+				col.name,
+				col.severity ?? "error",
+			);
 		}
 		profiles.push({
 			name: col.name,
@@ -133,7 +168,7 @@ export function checkTable(contract: TableContract, table: Table): QualityReport
 		});
 	}
 
-	if (contract.key && contract.key.every((k) => present.has(k))) {
+	if (contract.key?.every((k) => present.has(k))) {
 		const cols = contract.key.map((k) => table.array(k) as ArrayLike<unknown>);
 		const seen = new Set<string>();
 		let dups = 0;
@@ -142,7 +177,11 @@ export function checkTable(contract: TableContract, table: Table): QualityReport
 			if (seen.has(key)) dups++;
 			else seen.add(key);
 		}
-		if (dups > 0) add("key_unique", `${dups} duplicate keys on (${contract.key.join(", ")})`);
+		if (dups > 0)
+			add(
+				"key_unique",
+				`${dups} duplicate keys on (${contract.key.join(", ")})`,
+			);
 	}
 
 	const errors = violations.filter((v) => v.severity === "error").length;

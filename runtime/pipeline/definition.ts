@@ -47,7 +47,9 @@ export function localResource(stage: TaskStage): string {
 	return `arn:aws:lambda:eu-west-1:000000000000:function:spanishgas-${stage}`;
 }
 
-export function buildDefinition(o: DefinitionOptions = { resourceFor: localResource }): State {
+export function buildDefinition(
+	o: DefinitionOptions = { resourceFor: localResource },
+): State {
 	const retry = [
 		{
 			ErrorEquals: TRANSIENT_ERRORS,
@@ -56,8 +58,14 @@ export function buildDefinition(o: DefinitionOptions = { resourceFor: localResou
 			BackoffRate: 2,
 		},
 	];
-	const toFailure = [{ ErrorEquals: ["States.ALL"], ResultPath: "$.error", Next: "MarkFailed" }];
-	const task = (stage: TaskStage, next: string, resultPath: string | null): State => ({
+	const toFailure = [
+		{ ErrorEquals: ["States.ALL"], ResultPath: "$.error", Next: "MarkFailed" },
+	];
+	const task = (
+		stage: TaskStage,
+		next: string,
+		resultPath: string | null,
+	): State => ({
 		Type: "Task",
 		Resource: o.resourceFor(stage),
 		ResultPath: resultPath,
@@ -67,7 +75,8 @@ export function buildDefinition(o: DefinitionOptions = { resourceFor: localResou
 	});
 
 	return {
-		Comment: "SpanishGas churn pipeline: raw → bronze → silver → gold → model → scoring → recommendations → drift",
+		Comment:
+			"SpanishGas churn pipeline: raw → bronze → silver → gold → model → scoring → recommendations → drift",
 		StartAt: "ValidateRaw",
 		States: {
 			ValidateRaw: task("ValidateRaw", "BronzeShards", "$.raw"),
@@ -103,7 +112,9 @@ export function buildDefinition(o: DefinitionOptions = { resourceFor: localResou
 			PlanModel: task("PlanModel", "ModelMode", "$.plan"),
 			ModelMode: {
 				Type: "Choice",
-				Choices: [{ Variable: "$.plan.action", StringEquals: "train", Next: "Train" }],
+				Choices: [
+					{ Variable: "$.plan.action", StringEquals: "train", Next: "Train" },
+				],
 				Default: "Score",
 			},
 			Train: task("Train", "Score", "$.train"),
@@ -119,7 +130,11 @@ export function buildDefinition(o: DefinitionOptions = { resourceFor: localResou
 				Retry: retry,
 				Next: "Failed",
 			},
-			Failed: { Type: "Fail", Error: "PipelineFailed", Cause: "A stage failed; see the run manifest for the error." },
+			Failed: {
+				Type: "Fail",
+				Error: "PipelineFailed",
+				Cause: "A stage failed; see the run manifest for the error.",
+			},
 		},
 	};
 }

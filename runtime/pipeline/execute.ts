@@ -10,7 +10,11 @@ import { fileSink, rootLogger } from "../log.ts";
 import type { TaskStage } from "./definition.ts";
 import { createHandlers, type RunInput } from "./handlers.ts";
 import { newRunId } from "./run-id.ts";
-import { type EventLog, runStateMachineLocal, type StageHandler } from "./run-local.ts";
+import {
+	type EventLog,
+	runStateMachineLocal,
+	type StageHandler,
+} from "./run-local.ts";
 
 export interface ExecuteOptions {
 	dataRoot: string;
@@ -39,12 +43,13 @@ export class RunRefusedError extends Error {
 	override readonly name = "RunRefusedError";
 }
 
-
 export async function executeRun(o: ExecuteOptions): Promise<ExecuteResult> {
 	const lake = new Lake(o.dataRoot);
 	const runId = o.runId ?? newRunId(o.batchId);
 	const manifest = new LocalRunManifest(lake.root);
-	if (!(await manifest.start(o.batchId, runId, { rerun: true, force: o.force }))) {
+	if (
+		!(await manifest.start(o.batchId, runId, { rerun: true, force: o.force }))
+	) {
 		const claim = await manifest.claimOf(o.batchId);
 		throw new RunRefusedError(
 			`batch ${o.batchId} has a run still marked started (${claim?.runId}); if no other process is running it, use --force`,
@@ -59,7 +64,9 @@ export async function executeRun(o: ExecuteOptions): Promise<ExecuteResult> {
 		gate: o.gate ?? 0.7,
 		seed: o.seed ?? 42,
 	};
-	const removeSink = rootLogger.addSink(fileSink(join(lake.runDir(runId), "pipeline.log")));
+	const removeSink = rootLogger.addSink(
+		fileSink(join(lake.runDir(runId), "pipeline.log")),
+	);
 	let ok = true;
 	try {
 		await runStateMachineLocal(input as unknown as Record<string, unknown>, {

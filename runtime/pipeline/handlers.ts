@@ -8,9 +8,12 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { buildBronzeCustomer } from "../data/bronze/bronze-customer.ts";
 import { buildBronzeCustomerMonth } from "../data/bronze/bronze-customer-month.ts";
-import { BRONZE_CUSTOMER_CONTRACT, BRONZE_CUSTOMER_MONTH_CONTRACT } from "../data/bronze/contracts.ts";
 import type { ConsumptionShard } from "../data/bronze/consumption-shards.ts";
 import { planConsumptionShards } from "../data/bronze/consumption-shards.ts";
+import {
+	BRONZE_CUSTOMER_CONTRACT,
+	BRONZE_CUSTOMER_MONTH_CONTRACT,
+} from "../data/bronze/contracts.ts";
 import {
 	aggregateConsumptionShard,
 	mergeShardAggregates,
@@ -20,7 +23,10 @@ import {
 import { createSentimentScorer } from "../data/nlp/sentiment.ts";
 import { loadRawBatch } from "../data/raw/load-batch.ts";
 import { buildSilver } from "../data/silver/build-silver.ts";
-import { SILVER_CUSTOMER_CONTRACT, SILVER_CUSTOMER_MONTH_CONTRACT } from "../data/silver/contracts.ts";
+import {
+	SILVER_CUSTOMER_CONTRACT,
+	SILVER_CUSTOMER_MONTH_CONTRACT,
+} from "../data/silver/contracts.ts";
 import { DataQualityError } from "../errors.ts";
 import { buildGold } from "../features/build-gold.ts";
 import { defaultAsOfDate } from "../features/dates.ts";
@@ -32,8 +38,16 @@ import { rootLogger } from "../log.ts";
 import { LocalModelRegistry } from "../model/registry.ts";
 import { trainAndRegister } from "../model/train.ts";
 import { LocalAlerts } from "../monitoring/alerts.ts";
-import { driftReference, driftReport, PREDICTION_COLUMN } from "../monitoring/drift.ts";
-import { checkTable, type QualityReport, type TableContract } from "../monitoring/quality.ts";
+import {
+	driftReference,
+	driftReport,
+	PREDICTION_COLUMN,
+} from "../monitoring/drift.ts";
+import {
+	checkTable,
+	type QualityReport,
+	type TableContract,
+} from "../monitoring/quality.ts";
 import { loadChampion } from "../scoring/champion.ts";
 import { recommend, recommendationsTable } from "../scoring/recommendations.ts";
 import { scoreCustomers, tierCounts } from "../scoring/score.ts";
@@ -114,208 +128,433 @@ function stage<I extends { runId: string; dataRoot: string }, O>(
 			const { output, record } = await body(input, lake);
 			const seconds = (performance.now() - t0) / 1000;
 			log.info("stage succeeded", { seconds, ...record });
-			if (name !== "BronzeShard") await new LocalRunManifest(lake.root).recordStage(input.runId, { stage: name, seconds, ...record });
+			if (name !== "BronzeShard")
+				await new LocalRunManifest(lake.root).recordStage(input.runId, {
+					stage: name,
+					seconds,
+					...record,
+				});
 			return output;
 		} catch (e) {
 			const err = e as Error;
-			log.error("stage failed", { error: { name: err.name, message: err.message } });
+			log.error("stage failed", {
+				error: { name: err.name, message: err.message },
+			});
 			throw e;
 		}
 	};
 }
 
 /** Checks a table against its contract, saves the report, and stops the run on errors. */
-async function qualityGate(lake: Lake, runId: string, contract: TableContract, table: Table): Promise<QualityReport> {
+async function qualityGate(
+	lake: Lake,
+	runId: string,
+	contract: TableContract,
+	table: Table,
+): Promise<QualityReport> {
 	const report = checkTable(contract, table);
 	await writeJsonAtomic(lake.docPath(runId, "quality", contract.table), report);
-	if (!report.passed) throw new DataQualityError(report.violations.filter((v) => v.severity === "error"));
+	if (!report.passed)
+		throw new DataQualityError(
+			report.violations.filter((v) => v.severity === "error"),
+		);
 	return report;
 }
 
-async function saveTable(lake: Lake, runId: string, layer: "bronze" | "silver" | "gold" | "scored", contract: TableContract | undefined, name: string, table: Table) {
+async function saveTable(
+	lake: Lake,
+	runId: string,
+	layer: "bronze" | "silver" | "gold" | "scored",
+	contract: TableContract | undefined,
+	name: string,
+	table: Table,
+) {
 	if (contract) await qualityGate(lake, runId, contract, table);
 	await writeParquetFile(lake.tablePath(runId, layer, name), table);
 }
 
-const readTable = (lake: Lake, runId: string, layer: "bronze" | "silver" | "gold" | "scored", name: string) =>
-	readParquetFile(lake.tablePath(runId, layer, name));
+const readTable = (
+	lake: Lake,
+	runId: string,
+	layer: "bronze" | "silver" | "gold" | "scored",
+	name: string,
+) => readParquetFile(lake.tablePath(runId, layer, name));
 
-export function createHandlers(): Record<TaskStage, (input: never) => Promise<unknown>> {
-	const ValidateRaw = stage<RunState, ValidateOutput>("ValidateRaw", async (s, lake) => {
-		const raw = await loadRawBatch(lake.rawDir(s.batchId));
-		const rows = {
-			churn_label: raw.churnLabel.numRows(),
-			customer_attributes: raw.attributes.numRows(),
-			customer_contracts: raw.contracts.numRows(),
-			customer_interactions: raw.interactions.numRows(),
-			price_history: raw.prices.numRows(),
-			costs_by_province_month: raw.costs.numRows(),
-		};
-		const shards = planConsumptionShards(raw.consumption, s.shardCount);
-		return { output: { shards, rows }, record: { rows, faults: raw.faults, detail: { shards: shards.length } } };
-	});
+export function createHandlers(): Record<
+	TaskStage,
+	(input: never) => Promise<unknown>
+> {
+	const ValidateRaw = stage<RunState, ValidateOutput>(
+		"ValidateRaw",
+		async (s, lake) => {
+			const raw = await loadRawBatch(lake.rawDir(s.batchId));
+			const rows = {
+				churn_label: raw.churnLabel.numRows(),
+				customer_attributes: raw.attributes.numRows(),
+				customer_contracts: raw.contracts.numRows(),
+				customer_interactions: raw.interactions.numRows(),
+				price_history: raw.prices.numRows(),
+				costs_by_province_month: raw.costs.numRows(),
+			};
+			const shards = planConsumptionShards(raw.consumption, s.shardCount);
+			return {
+				output: { shards, rows },
+				record: { rows, faults: raw.faults, detail: { shards: shards.length } },
+			};
+		},
+	);
 
-	const BronzeShard = stage<ShardInput, ShardOutput>("BronzeShard", async (s, lake) => {
-		const t0 = performance.now();
-		const agg = await aggregateConsumptionShard(s.shard, { threads: 1 });
-		const path = lake.tablePath(s.runId, "bronze", `shards/${s.shard.id}`);
-		await writeShardAggregate(path, agg);
-		const seconds = (performance.now() - t0) / 1000;
-		return { output: { index: s.index, seconds, path, rowsRead: agg.rowsRead, customerMonths: agg.table.numRows() } };
-	});
+	const BronzeShard = stage<ShardInput, ShardOutput>(
+		"BronzeShard",
+		async (s, lake) => {
+			const t0 = performance.now();
+			const agg = await aggregateConsumptionShard(s.shard, { threads: 1 });
+			const path = lake.tablePath(s.runId, "bronze", `shards/${s.shard.id}`);
+			await writeShardAggregate(path, agg);
+			const seconds = (performance.now() - t0) / 1000;
+			return {
+				output: {
+					index: s.index,
+					seconds,
+					path,
+					rowsRead: agg.rowsRead,
+					customerMonths: agg.table.numRows(),
+				},
+			};
+		},
+	);
 
-	const BronzeReduce = stage<RunState, BronzeOutput>("BronzeReduce", async (s, lake) => {
-		const parts = await Promise.all((s.bronzeShards ?? []).map((o) => readShardAggregate(o.path)));
-		const merged = mergeShardAggregates(parts);
-		const raw = await loadRawBatch(lake.rawDir(s.batchId));
-		const customer = buildBronzeCustomer(raw);
-		const month = buildBronzeCustomerMonth(merged.table, raw, customer.table);
-		await saveTable(lake, s.runId, "bronze", BRONZE_CUSTOMER_CONTRACT, "bronze_customer", customer.table);
-		await saveTable(lake, s.runId, "bronze", BRONZE_CUSTOMER_MONTH_CONTRACT, "bronze_customer_month", month.table);
-		const asOfDate = defaultAsOfDate(merged.maxTimestamp);
-		const hourly = parts.reduce((a, p) => a + p.rowsRead, 0);
-		const rows = { consumption_hourly: hourly, bronze_customer: customer.table.numRows(), bronze_customer_month: month.table.numRows() };
+	const BronzeReduce = stage<RunState, BronzeOutput>(
+		"BronzeReduce",
+		async (s, lake) => {
+			const parts = await Promise.all(
+				(s.bronzeShards ?? []).map((o) => readShardAggregate(o.path)),
+			);
+			const merged = mergeShardAggregates(parts);
+			const raw = await loadRawBatch(lake.rawDir(s.batchId));
+			const customer = buildBronzeCustomer(raw);
+			const month = buildBronzeCustomerMonth(merged.table, raw, customer.table);
+			await saveTable(
+				lake,
+				s.runId,
+				"bronze",
+				BRONZE_CUSTOMER_CONTRACT,
+				"bronze_customer",
+				customer.table,
+			);
+			await saveTable(
+				lake,
+				s.runId,
+				"bronze",
+				BRONZE_CUSTOMER_MONTH_CONTRACT,
+				"bronze_customer_month",
+				month.table,
+			);
+			const asOfDate = defaultAsOfDate(merged.maxTimestamp);
+			const hourly = parts.reduce((a, p) => a + p.rowsRead, 0);
+			const rows = {
+				consumption_hourly: hourly,
+				bronze_customer: customer.table.numRows(),
+				bronze_customer_month: month.table.numRows(),
+			};
+			return {
+				output: { rows, asOfDate },
+				record: {
+					rows,
+					faults: { ...merged.faults, ...customer.faults, ...month.faults },
+					detail: {
+						asOfDate,
+						shards: parts.length,
+						shardSecondsTotal: (s.bronzeShards ?? []).reduce(
+							(a, o) => a + o.seconds,
+							0,
+						),
+						shardSecondsMax: Math.max(
+							0,
+							...(s.bronzeShards ?? []).map((o) => o.seconds),
+						),
+					},
+				},
+			};
+		},
+	);
+
+	const Silver = stage<RunState, { rows: Record<string, number> }>(
+		"Silver",
+		async (s, lake) => {
+			const [bc, bcm] = await Promise.all([
+				readTable(lake, s.runId, "bronze", "bronze_customer"),
+				readTable(lake, s.runId, "bronze", "bronze_customer_month"),
+			]);
+			const silver = await buildSilver(bc, bcm, {
+				sentiment: createSentimentScorer(),
+			});
+			await saveTable(
+				lake,
+				s.runId,
+				"silver",
+				SILVER_CUSTOMER_CONTRACT,
+				"silver_customer",
+				silver.customer,
+			);
+			await saveTable(
+				lake,
+				s.runId,
+				"silver",
+				SILVER_CUSTOMER_MONTH_CONTRACT,
+				"silver_customer_month",
+				silver.customerMonth,
+			);
+			const rows = {
+				silver_customer: silver.customer.numRows(),
+				silver_customer_month: silver.customerMonth.numRows(),
+			};
+			return { output: { rows }, record: { rows, faults: silver.faults } };
+		},
+	);
+
+	const Gold = stage<
+		RunState,
+		{ rows: Record<string, number>; asOfDate: string }
+	>("Gold", async (s, lake) => {
+		const [sc, scm] = await Promise.all([
+			readTable(lake, s.runId, "silver", "silver_customer"),
+			readTable(lake, s.runId, "silver", "silver_customer_month"),
+		]);
+		const asOfDate = s.bronze?.asOfDate;
+		if (!asOfDate)
+			throw new Error("Gold needs the as-of date from BronzeReduce");
+		const gold = buildGold(sc, scm, { asOfDate });
+		await saveTable(
+			lake,
+			s.runId,
+			"gold",
+			GOLD_CONTRACT,
+			"gold_customer",
+			gold,
+		);
+		const rows = { gold_customer: gold.numRows() };
 		return {
 			output: { rows, asOfDate },
-			record: {
-				rows,
-				faults: { ...merged.faults, ...customer.faults, ...month.faults },
-				detail: {
-					asOfDate,
-					shards: parts.length,
-					shardSecondsTotal: (s.bronzeShards ?? []).reduce((a, o) => a + o.seconds, 0),
-					shardSecondsMax: Math.max(0, ...(s.bronzeShards ?? []).map((o) => o.seconds)),
-				},
-			},
+			record: { rows, detail: { asOfDate, columns: gold.numCols() } },
 		};
 	});
 
-	const Silver = stage<RunState, { rows: Record<string, number> }>("Silver", async (s, lake) => {
-		const [bc, bcm] = await Promise.all([readTable(lake, s.runId, "bronze", "bronze_customer"), readTable(lake, s.runId, "bronze", "bronze_customer_month")]);
-		const silver = await buildSilver(bc, bcm, { sentiment: createSentimentScorer() });
-		await saveTable(lake, s.runId, "silver", SILVER_CUSTOMER_CONTRACT, "silver_customer", silver.customer);
-		await saveTable(lake, s.runId, "silver", SILVER_CUSTOMER_MONTH_CONTRACT, "silver_customer_month", silver.customerMonth);
-		const rows = { silver_customer: silver.customer.numRows(), silver_customer_month: silver.customerMonth.numRows() };
-		return { output: { rows }, record: { rows, faults: silver.faults } };
-	});
+	const PlanModel = stage<RunState, PlanOutput>(
+		"PlanModel",
+		async (s, lake) => {
+			const champion = await new LocalModelRegistry(lake.root).champion();
+			const action =
+				s.mode === "train" || (s.mode === "auto" && !champion)
+					? "train"
+					: "score";
+			return {
+				output: { action, champion: champion?.version ?? null },
+				record: { detail: { action, champion: champion?.version ?? null } },
+			};
+		},
+	);
 
-	const Gold = stage<RunState, { rows: Record<string, number>; asOfDate: string }>("Gold", async (s, lake) => {
-		const [sc, scm] = await Promise.all([readTable(lake, s.runId, "silver", "silver_customer"), readTable(lake, s.runId, "silver", "silver_customer_month")]);
-		const asOfDate = s.bronze?.asOfDate;
-		if (!asOfDate) throw new Error("Gold needs the as-of date from BronzeReduce");
-		const gold = buildGold(sc, scm, { asOfDate });
-		await saveTable(lake, s.runId, "gold", GOLD_CONTRACT, "gold_customer", gold);
-		const rows = { gold_customer: gold.numRows() };
-		return { output: { rows, asOfDate }, record: { rows, detail: { asOfDate, columns: gold.numCols() } } };
-	});
-
-	const PlanModel = stage<RunState, PlanOutput>("PlanModel", async (s, lake) => {
-		const champion = await new LocalModelRegistry(lake.root).champion();
-		const action = s.mode === "train" || (s.mode === "auto" && !champion) ? "train" : "score";
-		return { output: { action, champion: champion?.version ?? null }, record: { detail: { action, champion: champion?.version ?? null } } };
-	});
-
-	const Train = stage<RunState, Record<string, unknown>>("Train", async (s, lake) => {
-		const gold = await readTable(lake, s.runId, "gold", "gold_customer");
-		const r = await trainAndRegister(gold, { runId: s.runId, registry: new LocalModelRegistry(lake.root), gate: s.gate, seed: s.seed });
-		const out = {
-			version: r.version.version,
-			status: r.version.status,
-			prAuc: r.evaluation.metrics.pr_auc,
-			rocAuc: r.evaluation.metrics.roc_auc,
-			gate: r.gate,
-			timings: r.timings,
-		};
-		if (!r.gate.passed)
-			await new LocalAlerts(lake.root).raise({
-				kind: "model_rejected",
+	const Train = stage<RunState, Record<string, unknown>>(
+		"Train",
+		async (s, lake) => {
+			const gold = await readTable(lake, s.runId, "gold", "gold_customer");
+			const r = await trainAndRegister(gold, {
 				runId: s.runId,
-				batchId: s.batchId,
-				message: `candidate ${r.version.version} rejected: PR-AUC ${r.gate.value.toFixed(3)} < ${r.gate.minimum}`,
+				registry: new LocalModelRegistry(lake.root),
+				gate: s.gate,
+				seed: s.seed,
 			});
-		return { output: out, record: { detail: out } };
-	});
-
-	const Score = stage<RunState, Record<string, unknown>>("Score", async (s, lake) => {
-		const champion = await loadChampion(new LocalModelRegistry(lake.root));
-		if (!champion) throw new NoChampionError("no approved model is registered yet: nothing can score this batch (see the Train stage's gate decision)");
-		const gold = await readTable(lake, s.runId, "gold", "gold_customer");
-		const scored = scoreCustomers(gold, champion.artifact, champion.model, { modelVersion: champion.version.version });
-		await saveTable(lake, s.runId, "scored", undefined, "scores", scored);
-		const tiers = tierCounts(scored);
-		const out = { modelVersion: champion.version.version, customers: scored.numRows(), tiers };
-		return { output: out, record: { rows: { scores: scored.numRows() }, detail: out } };
-	});
-
-	const Recommend = stage<RunState, Record<string, unknown>>("Recommend", async (s, lake) => {
-		const [scored, gold] = await Promise.all([readTable(lake, s.runId, "scored", "scores"), readTable(lake, s.runId, "gold", "gold_customer")]);
-		const recs = recommend(scored, gold);
-		const table = recommendationsTable(recs);
-		await saveTable(lake, s.runId, "scored", undefined, "recommendations", table);
-		const byAction: Record<string, number> = {};
-		for (const r of recs) byAction[r.action] = (byAction[r.action] ?? 0) + 1;
-		return { output: { recommendations: recs.length, byAction }, record: { rows: { recommendations: recs.length }, detail: { byAction } } };
-	});
-
-	const Drift = stage<RunState, Record<string, unknown>>("Drift", async (s, lake) => {
-		const champion = await new LocalModelRegistry(lake.root).champion();
-		if (!champion) throw new NoChampionError("drift needs the champion's reference, and no model is approved");
-		const [gold, scored] = await Promise.all([readTable(lake, s.runId, "gold", "gold_customer"), readTable(lake, s.runId, "scored", "scores")]);
-		const probaById = new Map<string, number>();
-		const ids = scored.array("customer_id") as ArrayLike<string>;
-		const proba = scored.array(PREDICTION_COLUMN) as ArrayLike<number>;
-		for (let i = 0; i < ids.length; i++) probaById.set(ids[i], proba[i]);
-		const goldIds = gold.array("customer_id") as ArrayLike<string>;
-		const scores = Float64Array.from({ length: goldIds.length }, (_, i) => probaById.get(goldIds[i]) ?? Number.NaN);
-		const current = driftReference(gold, champion.features, scores);
-		const refPath = driftReferencePath(lake, champion.version);
-		if (!existsSync(refPath)) {
-			// The reference is the population the champion was trained on: written by
-			// the run that trained it, compared against by every later run.
-			await writeParquetFile(refPath, current);
-			const out = { referenceWritten: champion.version, anyDrift: false, driftedFeatures: [] as string[] };
+			const out = {
+				version: r.version.version,
+				status: r.version.status,
+				prAuc: r.evaluation.metrics.pr_auc,
+				rocAuc: r.evaluation.metrics.roc_auc,
+				gate: r.gate,
+				timings: r.timings,
+			};
+			if (!r.gate.passed)
+				await new LocalAlerts(lake.root).raise({
+					kind: "model_rejected",
+					runId: s.runId,
+					batchId: s.batchId,
+					message: `candidate ${r.version.version} rejected: PR-AUC ${r.gate.value.toFixed(3)} < ${r.gate.minimum}`,
+				});
 			return { output: out, record: { detail: out } };
-		}
-		const report = driftReport(await readParquetFile(refPath), current, { features: champion.features, predictionColumn: PREDICTION_COLUMN });
-		await writeJsonAtomic(lake.docPath(s.runId, "monitoring", "drift"), { modelVersion: champion.version, ...report });
-		if (report.anyDrift)
-			await new LocalAlerts(lake.root).raise({
-				kind: "drift_detected",
+		},
+	);
+
+	const Score = stage<RunState, Record<string, unknown>>(
+		"Score",
+		async (s, lake) => {
+			const champion = await loadChampion(new LocalModelRegistry(lake.root));
+			if (!champion)
+				throw new NoChampionError(
+					"no approved model is registered yet: nothing can score this batch (see the Train stage's gate decision)",
+				);
+			const gold = await readTable(lake, s.runId, "gold", "gold_customer");
+			const scored = scoreCustomers(gold, champion.artifact, champion.model, {
+				modelVersion: champion.version.version,
+			});
+			await saveTable(lake, s.runId, "scored", undefined, "scores", scored);
+			const tiers = tierCounts(scored);
+			const out = {
+				modelVersion: champion.version.version,
+				customers: scored.numRows(),
+				tiers,
+			};
+			return {
+				output: out,
+				record: { rows: { scores: scored.numRows() }, detail: out },
+			};
+		},
+	);
+
+	const Recommend = stage<RunState, Record<string, unknown>>(
+		"Recommend",
+		async (s, lake) => {
+			const [scored, gold] = await Promise.all([
+				readTable(lake, s.runId, "scored", "scores"),
+				readTable(lake, s.runId, "gold", "gold_customer"),
+			]);
+			const recs = recommend(scored, gold);
+			const table = recommendationsTable(recs);
+			await saveTable(
+				lake,
+				s.runId,
+				"scored",
+				undefined,
+				"recommendations",
+				table,
+			);
+			const byAction: Record<string, number> = {};
+			for (const r of recs) byAction[r.action] = (byAction[r.action] ?? 0) + 1;
+			return {
+				output: { recommendations: recs.length, byAction },
+				record: {
+					rows: { recommendations: recs.length },
+					detail: { byAction },
+				},
+			};
+		},
+	);
+
+	const Drift = stage<RunState, Record<string, unknown>>(
+		"Drift",
+		async (s, lake) => {
+			const champion = await new LocalModelRegistry(lake.root).champion();
+			if (!champion)
+				throw new NoChampionError(
+					"drift needs the champion's reference, and no model is approved",
+				);
+			const [gold, scored] = await Promise.all([
+				readTable(lake, s.runId, "gold", "gold_customer"),
+				readTable(lake, s.runId, "scored", "scores"),
+			]);
+			const probaById = new Map<string, number>();
+			const ids = scored.array("customer_id") as ArrayLike<string>;
+			const proba = scored.array(PREDICTION_COLUMN) as ArrayLike<number>;
+			for (let i = 0; i < ids.length; i++) probaById.set(ids[i], proba[i]);
+			const goldIds = gold.array("customer_id") as ArrayLike<string>;
+			const scores = Float64Array.from(
+				{ length: goldIds.length },
+				(_, i) => probaById.get(goldIds[i]) ?? Number.NaN,
+			);
+			const current = driftReference(gold, champion.features, scores);
+			const refPath = driftReferencePath(lake, champion.version);
+			if (!existsSync(refPath)) {
+				// The reference is the population the champion was trained on: written by
+				// the run that trained it, compared against by every later run.
+				await writeParquetFile(refPath, current);
+				const out = {
+					referenceWritten: champion.version,
+					anyDrift: false,
+					driftedFeatures: [] as string[],
+				};
+				return { output: out, record: { detail: out } };
+			}
+			const report = driftReport(await readParquetFile(refPath), current, {
+				features: champion.features,
+				predictionColumn: PREDICTION_COLUMN,
+			});
+			await writeJsonAtomic(lake.docPath(s.runId, "monitoring", "drift"), {
+				modelVersion: champion.version,
+				...report,
+			});
+			if (report.anyDrift)
+				await new LocalAlerts(lake.root).raise({
+					kind: "drift_detected",
+					runId: s.runId,
+					batchId: s.batchId,
+					message: `drift against ${champion.version}'s training population: ${report.driftedFeatures.length} features${report.prediction?.drifted ? " and churn_proba" : ""} (KS p < ${report.alpha})`,
+					detail: {
+						driftedFeatures: report.driftedFeatures,
+						predictionDrifted: report.prediction?.drifted ?? false,
+					},
+				});
+			const out = {
+				modelVersion: champion.version,
+				anyDrift: report.anyDrift,
+				driftedFeatures: report.driftedFeatures,
+				predictionDrifted: report.prediction?.drifted ?? false,
+				predictionPValue: report.prediction?.pvalue ?? null,
+			};
+			return { output: out, record: { detail: out } };
+		},
+	);
+
+	const MarkSucceeded = stage<RunState, { status: "succeeded" }>(
+		"MarkSucceeded",
+		async (s, lake) => {
+			const manifest = new LocalRunManifest(lake.root);
+			const run = await manifest.get(s.runId);
+			const summary = {
+				batchId: s.batchId,
+				asOfDate: s.bronze?.asOfDate,
+				stages: run?.stages ?? [],
+			};
+			await writeJsonAtomic(`${lake.runDir(s.runId)}/run_report.json`, summary);
+			await manifest.succeed(s.runId, { asOfDate: s.bronze?.asOfDate });
+			// Only now do readers (scoring, drift, report) see this run's outputs.
+			await lake.setLatest({
 				runId: s.runId,
 				batchId: s.batchId,
-				message: `drift against ${champion.version}'s training population: ${report.driftedFeatures.length} features${report.prediction?.drifted ? " and churn_proba" : ""} (KS p < ${report.alpha})`,
-				detail: { driftedFeatures: report.driftedFeatures, predictionDrifted: report.prediction?.drifted ?? false },
+				finishedAt: new Date().toISOString(),
 			});
-		const out = {
-			modelVersion: champion.version,
-			anyDrift: report.anyDrift,
-			driftedFeatures: report.driftedFeatures,
-			predictionDrifted: report.prediction?.drifted ?? false,
-			predictionPValue: report.prediction?.pvalue ?? null,
-		};
-		return { output: out, record: { detail: out } };
-	});
+			return { output: { status: "succeeded" } };
+		},
+	);
 
-	const MarkSucceeded = stage<RunState, { status: "succeeded" }>("MarkSucceeded", async (s, lake) => {
-		const manifest = new LocalRunManifest(lake.root);
-		const run = await manifest.get(s.runId);
-		const summary = { batchId: s.batchId, asOfDate: s.bronze?.asOfDate, stages: run?.stages ?? [] };
-		await writeJsonAtomic(`${lake.runDir(s.runId)}/run_report.json`, summary);
-		await manifest.succeed(s.runId, { asOfDate: s.bronze?.asOfDate });
-		// Only now do readers (scoring, drift, report) see this run's outputs.
-		await lake.setLatest({ runId: s.runId, batchId: s.batchId, finishedAt: new Date().toISOString() });
-		return { output: { status: "succeeded" } };
-	});
+	const MarkFailed = stage<RunState, { status: "failed" }>(
+		"MarkFailed",
+		async (s, lake) => {
+			const error = {
+				name: s.error?.Error ?? "Unknown",
+				message: String(s.error?.Cause ?? ""),
+			};
+			await new LocalRunManifest(lake.root).fail(s.runId, error);
+			await new LocalAlerts(lake.root).raise({
+				kind: "run_failed",
+				runId: s.runId,
+				batchId: s.batchId,
+				message: `${error.name}: ${error.message}`,
+			});
+			return { output: { status: "failed" } };
+		},
+	);
 
-	const MarkFailed = stage<RunState, { status: "failed" }>("MarkFailed", async (s, lake) => {
-		const error = { name: s.error?.Error ?? "Unknown", message: String(s.error?.Cause ?? "") };
-		await new LocalRunManifest(lake.root).fail(s.runId, error);
-		await new LocalAlerts(lake.root).raise({ kind: "run_failed", runId: s.runId, batchId: s.batchId, message: `${error.name}: ${error.message}` });
-		return { output: { status: "failed" } };
-	});
-
-	return { ValidateRaw, BronzeShard, BronzeReduce, Silver, Gold, PlanModel, Train, Score, Recommend, Drift, MarkSucceeded, MarkFailed } as Record<
-		TaskStage,
-		(input: never) => Promise<unknown>
-	>;
+	return {
+		ValidateRaw,
+		BronzeShard,
+		BronzeReduce,
+		Silver,
+		Gold,
+		PlanModel,
+		Train,
+		Score,
+		Recommend,
+		Drift,
+		MarkSucceeded,
+		MarkFailed,
+	} as Record<TaskStage, (input: never) => Promise<unknown>>;
 }

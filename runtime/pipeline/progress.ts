@@ -36,16 +36,23 @@ export class ProgressDisplay {
 				if (t === undefined) return;
 				if (e.state.type === "Map") this.stopBar();
 				if (e.state.name === "ValidateRaw") {
-					const raw = (e.state.output as { raw?: { shards?: unknown[] } } | undefined)?.raw;
+					const raw = (
+						e.state.output as { raw?: { shards?: unknown[] } } | undefined
+					)?.raw;
 					this.shardTotal = raw?.shards?.length ?? 0;
 				}
-				this.line(`✔ ${e.state.name} (${((e.timestamp - t) / 1000).toFixed(1)} s)`);
+				this.line(
+					`✔ ${e.state.name} (${((e.timestamp - t) / 1000).toFixed(1)} s)`,
+				);
 				return;
 			}
 			case "MapIterationSucceeded":
 				this.shardsDone++;
 				if (this.bar) this.bar.update(this.shardsDone);
-				else this.line(`  shard ${e.index + 1} done (${this.shardsDone}/${this.shardTotal || "?"})`);
+				else
+					this.line(
+						`  shard ${e.index + 1} done (${this.shardsDone}/${this.shardTotal || "?"})`,
+					);
 				return;
 			case "StateRetried":
 				this.line(`↻ ${e.state.name}: retry ${e.retry.attempt}`);
@@ -64,7 +71,11 @@ export class ProgressDisplay {
 			return;
 		}
 		this.bar = new cliProgress.SingleBar(
-			{ format: "  bronze shards [{bar}] {value}/{total} | {duration_formatted}", stream: this.out },
+			{
+				format:
+					"  bronze shards [{bar}] {value}/{total} | {duration_formatted}",
+				stream: this.out,
+			},
 			cliProgress.Presets.shades_classic,
 		);
 		this.bar.start(this.shardTotal, 0);

@@ -6,10 +6,18 @@
 // aws-local-stepfunctions uses Promise.withResolvers (Node 22) in its Map state.
 import "core-js/actual/promise/with-resolvers.js";
 import { StateMachine } from "aws-local-stepfunctions";
-import { buildDefinition, localResource, TASK_STAGES, type TaskStage } from "./definition.ts";
+import {
+	buildDefinition,
+	localResource,
+	TASK_STAGES,
+	type TaskStage,
+} from "./definition.ts";
 
 /** The library's execution event (it does not export the type by name). */
-export type EventLog = ReturnType<StateMachine["run"]>["eventLogs"] extends AsyncGenerator<infer E> ? E : never;
+export type EventLog =
+	ReturnType<StateMachine["run"]>["eventLogs"] extends AsyncGenerator<infer E>
+		? E
+		: never;
 
 export type StageHandler = (input: never) => Promise<unknown>;
 
@@ -32,19 +40,29 @@ export class PipelineExecutionError extends Error {
 }
 
 /** Runs the definition to completion; resolves with the final state or rejects with the failure. */
-export async function runStateMachineLocal(input: Record<string, unknown>, o: LocalRunOptions): Promise<unknown> {
+export async function runStateMachineLocal(
+	input: Record<string, unknown>,
+	o: LocalRunOptions,
+): Promise<unknown> {
 	const definition = buildDefinition({
 		resourceFor: localResource,
 		maxConcurrency: o.maxConcurrency,
 	});
-	const machine = new StateMachine(definition as never, { validationOptions: { checkArn: true } });
+	const machine = new StateMachine(definition as never, {
+		validationOptions: { checkArn: true },
+	});
 	const handlers = Object.fromEntries(
-		Object.entries(o.handlers).map(([name, h]) => [name, (i: unknown) => h(i as never) as Promise<never>]),
+		Object.entries(o.handlers).map(([name, h]) => [
+			name,
+			(i: unknown) => h(i as never) as Promise<never>,
+		]),
 	);
 	const execution = machine.run(input as never, {
 		overrides: {
 			taskResourceLocalHandlers: handlers,
-			retryIntervalOverrides: Object.fromEntries(TASK_STAGES.map((s) => [s, o.retryIntervalMs ?? 200])),
+			retryIntervalOverrides: Object.fromEntries(
+				TASK_STAGES.map((s) => [s, o.retryIntervalMs ?? 200]),
+			),
 		},
 	});
 	const pump = (async () => {

@@ -131,7 +131,6 @@ export function missingDatasets(fileNames: readonly string[]): string[] {
 	return missing;
 }
 
-
 function isRerunRequest(event: S3EventLike): event is RerunRequest {
 	return (event as RerunRequest).rerun === true;
 }

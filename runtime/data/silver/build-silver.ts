@@ -7,6 +7,8 @@
 import * as aq from "arquero";
 import { RawContractError } from "../../errors.ts";
 import type { Table } from "../../io/tables.ts";
+import { BRONZE_CUSTOMER_COLUMNS } from "../bronze/bronze-customer.ts";
+import { BRONZE_CUSTOMER_MONTH_COLUMNS } from "../bronze/bronze-customer-month.ts";
 import type { SentimentScorer } from "../nlp/sentiment.ts";
 import { translateSalesChannel } from "./channel.ts";
 import { enrichInteractions } from "./interaction.ts";
@@ -32,58 +34,7 @@ import {
 const BRONZE_CUSTOMER = "bronze_customer";
 const BRONZE_CUSTOMER_MONTH = "bronze_customer_month";
 
-export const BRONZE_CUSTOMER_COLUMNS = [
-	"customer_id",
-	"churn",
-	"contracted_power_kw",
-	"is_industrial",
-	"is_second_residence",
-	"province_code",
-	"region",
-	"is_high_competition_province",
-	"is_urban",
-	"sales_channel",
-	"customer_first_activation_date",
-	"contract_start_date",
-	"last_product_change_date",
-	"next_renewal_date",
-	"interaction_date",
-	"interaction_channel",
-	"interaction_summary",
-	"interaction_count",
-] as const;
-
-export const BRONZE_CUSTOMER_MONTH_COLUMNS = [
-	"customer_id",
-	"month",
-	"province_code",
-	"monthly_elec_kwh",
-	"monthly_gas_m3",
-	"monthly_gas_kwh",
-	"elec_kwh_tier_1_peak",
-	"elec_kwh_tier_2_standard",
-	"elec_kwh_tier_3_offpeak",
-	"gas_m3_tier_1_peak",
-	"gas_m3_tier_2_standard",
-	"gas_m3_tier_3_offpeak",
-	"gas_kwh_tier_1_peak",
-	"gas_kwh_tier_2_standard",
-	"gas_kwh_tier_3_offpeak",
-	"holiday_hours_in_month",
-	"hours_in_month",
-	"pricing_date",
-	"variable_price_tier1_eur_kwh",
-	"variable_price_tier2_eur_kwh",
-	"variable_price_tier3_eur_kwh",
-	"elec_fixed_fee_eur_month",
-	"elec_fixed_cost_eur_month",
-	"gas_variable_price_eur_m3",
-	"gas_fixed_revenue_eur_year",
-	"gas_fixed_cost_eur_year",
-	"elec_var_cost_eur_kwh",
-	"gas_var_cost_eur_m3",
-	"peaje_elec_eur_kwh",
-] as const;
+// The bronze schemas are owned by the bronze builders; silver requires exactly them.
 
 export interface SilverOptions {
 	sentiment: SentimentScorer;

@@ -89,17 +89,8 @@ export function balancedClassWeights(y: Labels): [number, number] {
 	];
 }
 
-/** Mulberry32: tiny, fast, well-distributed 32-bit PRNG; returns uniforms in [0, 1). */
-export function createRng(seed: number): () => number {
-	let a = seed >>> 0;
-	return () => {
-		a = (a + 0x6d2b79f5) >>> 0;
-		let t = a;
-		t = Math.imul(t ^ (t >>> 15), t | 1);
-		t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-		return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-	};
-}
+/** Seeded uniforms in [0, 1) (mulberry32, shared with the splits). */
+export { seededRng as createRng } from "../random.ts";
 
 /** Derives independent sub-seeds (e.g. one per tree) from one seed. */
 export function deriveSeed(seed: number, index: number): number {

@@ -152,7 +152,11 @@ export function resolveXgbParams(
 
 /** The emscripten module behind ml-xgboost (the same cached instance the package wraps). */
 interface XgbWasm {
-	cwrap(name: string, ret: string | null, args: string[]): (...a: Array<number | string>) => number;
+	cwrap(
+		name: string,
+		ret: string | null,
+		args: string[],
+	): (...a: Array<number | string>) => number;
 	_malloc(bytes: number): number;
 	_free(ptr: number): void;
 	HEAPU8: Uint8Array;
@@ -162,7 +166,11 @@ interface XgbWasm {
 let wasmModule: Promise<XgbWasm> | undefined;
 function loadWasm(): Promise<XgbWasm> {
 	wasmModule ??= Promise.resolve(
-		(createRequire(import.meta.url)("ml-xgboost/dist/wasm/xgboost") as { isReady: Promise<XgbWasm> }).isReady,
+		(
+			createRequire(import.meta.url)("ml-xgboost/dist/wasm/xgboost") as {
+				isReady: Promise<XgbWasm>;
+			}
+		).isReady,
 	);
 	return wasmModule;
 }
@@ -174,14 +182,27 @@ function loadWasm(): Promise<XgbWasm> {
  * anything over ~1.3 M cells (e.g. 16,079 × 85, the E5 training matrix)
  * crashes with "memory access out of bounds".
  */
-async function trainInHeap(X: Matrix, y: Labels, params: Record<string, number | string>, rounds: number): Promise<Uint8Array> {
+async function trainInHeap(
+	X: Matrix,
+	y: Labels,
+	params: Record<string, number | string>,
+	rounds: number,
+): Promise<Uint8Array> {
 	await loadLibrary(); // initialises the module the package wraps
 	const M = await loadWasm();
-	const createModel = M.cwrap("create_model", "number", ["number", "number", "number", "number"]);
+	const createModel = M.cwrap("create_model", "number", [
+		"number",
+		"number",
+		"number",
+		"number",
+	]);
 	const setParam = M.cwrap("set_param", null, ["number", "string", "string"]);
 	const train = M.cwrap("train_full_model", null, ["number", "number"]);
 	const saveModel = M.cwrap("save_model", "number", ["number"]);
-	const getFileContent = M.cwrap("get_file_content", null, ["number", "number"]);
+	const getFileContent = M.cwrap("get_file_content", null, [
+		"number",
+		"number",
+	]);
 	const freeModel = M.cwrap("free_memory_model", null, ["number"]);
 
 	const xs = toLibraryMatrix(X);
@@ -220,7 +241,12 @@ export class XgboostLearner implements Learner {
 		assertTrainingInput(X, y, "xgboost.fit");
 		const params = resolveXgbParams(y, options);
 		const { n_rounds, ...libraryParams } = params;
-		const bytes = await trainInHeap(X, y, { ...libraryParams, silent: 1 }, Number(n_rounds));
+		const bytes = await trainInHeap(
+			X,
+			y,
+			{ ...libraryParams, silent: 1 },
+			Number(n_rounds),
+		);
 		return new XgbFitted([...X.columns], params, bytes);
 	}
 }
