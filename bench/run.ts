@@ -14,13 +14,33 @@ import { join, resolve } from "node:path";
 import { Command } from "commander";
 import { generateBatch } from "../runtime/synth/generate.ts";
 
-const TARGETS: Record<string, { seconds?: number; rssMb?: number; what: string }> = {
-	generate: { what: "synthetic batch generation (hourly Parquet)", rssMb: 2048 },
-	bronze: { what: "raw → bronze (validate, shard Map, reduce)", seconds: 30, rssMb: 2048 },
-	gold: { what: "raw → gold (bronze + silver + gold)", seconds: 60, rssMb: 2048 },
-	train: { what: "production training (2 XGBoost fits, calibration, evaluation, registry)", seconds: 12 },
+const TARGETS: Record<
+	string,
+	{ seconds?: number; rssMb?: number; what: string }
+> = {
+	generate: {
+		what: "synthetic batch generation (hourly Parquet)",
+		rssMb: 2048,
+	},
+	bronze: {
+		what: "raw → bronze (validate, shard Map, reduce)",
+		seconds: 30,
+		rssMb: 2048,
+	},
+	gold: {
+		what: "raw → gold (bronze + silver + gold)",
+		seconds: 60,
+		rssMb: 2048,
+	},
+	train: {
+		what: "production training (2 XGBoost fits, calibration, evaluation, registry)",
+		seconds: 12,
+	},
 	score: { what: "scoring every customer with the champion", seconds: 2 },
-	ladder: { what: "experiment ladder E0–E8 × 4 algorithms + baselines", seconds: 300 },
+	ladder: {
+		what: "experiment ladder E0–E8 × 4 algorithms + baselines",
+		seconds: 300,
+	},
 };
 
 const median = (xs: number[]) => {
@@ -32,12 +52,21 @@ const median = (xs: number[]) => {
 async function main() {
 	const o = new Command()
 		.option("--runs <n>", "runs per task", (v) => Number(v), 3)
-		.option("--ladder-runs <n>", "runs of the (long) ladder", (v) => Number(v), 1)
+		.option(
+			"--ladder-runs <n>",
+			"runs of the (long) ladder",
+			(v) => Number(v),
+			1,
+		)
 		.option("--customers <n>", "customers", (v) => Number(v), 20_099)
 		.option("--seed <n>", "seed", (v) => Number(v), 42)
 		.option("--shards <n>", "bronze shards", (v) => Number(v), 8)
 		.option("--concurrency <n>", "shards in parallel", (v) => Number(v), 2)
-		.option("--tasks <list>", "tasks to run", "generate,bronze,gold,train,score,ladder")
+		.option(
+			"--tasks <list>",
+			"tasks to run",
+			"generate,bronze,gold,train,score,ladder",
+		)
 		.parse()
 		.opts();
 	const dataRoot = resolve(".tmp/bench");
@@ -45,22 +74,57 @@ async function main() {
 	const batchDir = join(dataRoot, "raw", batchId);
 	if (!existsSync(batchDir)) {
 		process.stderr.write(`bench: generating the batch once into ${batchDir}\n`);
-		await generateBatch({ customers: o.customers, seed: o.seed, outDir: batchDir });
+		await generateBatch({
+			customers: o.customers,
+			seed: o.seed,
+			outDir: batchDir,
+		});
 	}
-	const base = { dataRoot, batchId, customers: o.customers, seed: o.seed, shards: o.shards, concurrency: o.concurrency, runId: "bench" };
-	const results: Array<{ task: string; runs: number; medianSeconds: number; minSeconds: number; maxSeconds: number; medianRssMb: number; detail: unknown }> = [];
+	const base = {
+		dataRoot,
+		batchId,
+		customers: o.customers,
+		seed: o.seed,
+		shards: o.shards,
+		concurrency: o.concurrency,
+		runId: "bench",
+	};
+	const results: Array<{
+		task: string;
+		runs: number;
+		medianSeconds: number;
+		minSeconds: number;
+		maxSeconds: number;
+		medianRssMb: number;
+		detail: unknown;
+	}> = [];
 	const tasks = String(o.tasks).split(",");
 	// train/score/ladder read the gold table of the "bench" run.
-	if (tasks.some((t) => ["train", "score", "ladder"].includes(t)) && !tasks.includes("gold")) tasks.unshift("gold");
+	if (
+		tasks.some((t) => ["train", "score", "ladder"].includes(t)) &&
+		!tasks.includes("gold")
+	)
+		tasks.unshift("gold");
 	for (const task of tasks) {
 		const n = task === "ladder" ? o.ladderRuns : o.runs;
-		const samples: Array<{ seconds: number; maxRssMb: number; detail: unknown }> = [];
+		const samples: Array<{
+			seconds: number;
+			maxRssMb: number;
+			detail: unknown;
+		}> = [];
 		for (let i = 0; i < n; i++) {
-			const r = spawnSync(process.execPath, ["--import", "tsx", "bench/task.ts", task, JSON.stringify(base)], { encoding: "utf8", maxBuffer: 1 << 26 });
-			if (r.status !== 0) throw new Error(`bench task ${task} failed:\n${r.stderr}`);
+			const r = spawnSync(
+				process.execPath,
+				["--import", "tsx", "bench/task.ts", task, JSON.stringify(base)],
+				{ encoding: "utf8", maxBuffer: 1 << 26 },
+			);
+			if (r.status !== 0)
+				throw new Error(`bench task ${task} failed:\n${r.stderr}`);
 			const sample = JSON.parse(r.stdout.trim().split("\n").at(-1) ?? "{}");
 			samples.push(sample);
-			process.stderr.write(`  ${task} run ${i + 1}/${n}: ${sample.seconds.toFixed(1)} s, ${sample.maxRssMb.toFixed(0)} MB\n`);
+			process.stderr.write(
+				`  ${task} run ${i + 1}/${n}: ${sample.seconds.toFixed(1)} s, ${sample.maxRssMb.toFixed(0)} MB\n`,
+			);
 		}
 		const secs = samples.map((s) => s.seconds);
 		results.push({
@@ -73,20 +137,32 @@ async function main() {
 			detail: samples.at(-1)?.detail,
 		});
 	}
-	const machine = { cpus: cpus().length, cpuModel: cpus()[0]?.model, memGb: Math.round(totalmem() / 2 ** 30), node: process.version };
+	const machine = {
+		cpus: cpus().length,
+		cpuModel: cpus()[0]?.model,
+		memGb: Math.round(totalmem() / 2 ** 30),
+		node: process.version,
+	};
 	const lines = [
 		`Benchmark — ${o.customers} customers, ${machine.cpus} cores (${machine.cpuModel}), ${machine.memGb} GB, Node ${machine.node}`,
 		"task       runs  median s  (min–max)        target s  peak RSS MB  target MB",
 		...results.map((r) => {
 			const t = TARGETS[r.task];
-			return `${r.task.padEnd(10)} ${String(r.runs).padStart(4)}  ${r.medianSeconds.toFixed(1).padStart(8)}  (${r.minSeconds.toFixed(1)}–${r.maxSeconds.toFixed(1)})`.padEnd(52) +
-				`${t?.seconds ? String(t.seconds).padStart(8) : "       -"}  ${r.medianRssMb.toFixed(0).padStart(11)}  ${t?.rssMb ? String(t.rssMb).padStart(9) : "        -"}`;
+			return (
+				`${r.task.padEnd(10)} ${String(r.runs).padStart(4)}  ${r.medianSeconds.toFixed(1).padStart(8)}  (${r.minSeconds.toFixed(1)}–${r.maxSeconds.toFixed(1)})`.padEnd(
+					52,
+				) +
+				`${t?.seconds ? String(t.seconds).padStart(8) : "       -"}  ${r.medianRssMb.toFixed(0).padStart(11)}  ${t?.rssMb ? String(t.rssMb).padStart(9) : "        -"}`
+			);
 		}),
 	];
 	process.stdout.write(`\n${lines.join("\n")}\n`);
 	await mkdir("bench/results", { recursive: true });
 	const stamp = new Date().toISOString().replace(/[:.]/g, "-");
-	await writeFile(`bench/results/bench-${stamp}.json`, `${JSON.stringify({ machine, options: o, results }, null, 2)}\n`);
+	await writeFile(
+		`bench/results/bench-${stamp}.json`,
+		`${JSON.stringify({ machine, options: o, results }, null, 2)}\n`,
+	);
 }
 
 main().catch((e) => {

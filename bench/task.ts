@@ -28,11 +28,24 @@ interface Opts {
 type H = (input: unknown) => Promise<unknown>;
 
 /** Raw → bronze (and on to gold): the stage handlers in state-machine order, shards `concurrency` at a time. */
-async function medallion(o: Opts, untilGold: boolean): Promise<Record<string, unknown>> {
+async function medallion(
+	o: Opts,
+	untilGold: boolean,
+): Promise<Record<string, unknown>> {
 	const lake = new Lake(o.dataRoot);
-	await new LocalRunManifest(lake.root).start(o.batchId, o.runId, { force: true });
+	await new LocalRunManifest(lake.root).start(o.batchId, o.runId, {
+		force: true,
+	});
 	const h = createHandlers() as unknown as Record<string, H>;
-	const state: RunState = { runId: o.runId, batchId: o.batchId, dataRoot: lake.root, mode: "auto", shardCount: o.shards, gate: 0.7, seed: o.seed };
+	const state: RunState = {
+		runId: o.runId,
+		batchId: o.batchId,
+		dataRoot: lake.root,
+		mode: "auto",
+		shardCount: o.shards,
+		gate: 0.7,
+		seed: o.seed,
+	};
 	state.raw = (await h.ValidateRaw(state)) as RunState["raw"];
 	const shards = state.raw?.shards ?? [];
 	const out: unknown[] = new Array(shards.length);
@@ -41,7 +54,12 @@ async function medallion(o: Opts, untilGold: boolean): Promise<Record<string, un
 		Array.from({ length: o.concurrency }, async () => {
 			while (next < shards.length) {
 				const i = next++;
-				out[i] = await h.BronzeShard({ runId: o.runId, dataRoot: lake.root, shard: shards[i], index: i });
+				out[i] = await h.BronzeShard({
+					runId: o.runId,
+					dataRoot: lake.root,
+					shard: shards[i],
+					index: i,
+				});
 			}
 		}),
 	);
@@ -63,7 +81,11 @@ async function main() {
 	switch (task) {
 		case "generate": {
 			const outDir = lake.rawDir(`${o.batchId}-bench`);
-			detail = await generateBatch({ customers: o.customers, seed: o.seed, outDir });
+			detail = await generateBatch({
+				customers: o.customers,
+				seed: o.seed,
+				outDir,
+			});
 			await rm(outDir, { recursive: true, force: true });
 			break;
 		}
@@ -75,7 +97,11 @@ async function main() {
 			break;
 		case "train": {
 			const gold = await readParquetFile(goldPath());
-			const r = await trainAndRegister(gold, { runId: o.runId, registry: new LocalModelRegistry(lake.root), seed: o.seed });
+			const r = await trainAndRegister(gold, {
+				runId: o.runId,
+				registry: new LocalModelRegistry(lake.root),
+				seed: o.seed,
+			});
 			detail = { prAuc: r.evaluation.metrics.pr_auc, timings: r.timings };
 			break;
 		}
@@ -90,8 +116,13 @@ async function main() {
 			const champion = await loadChampion(new LocalModelRegistry(lake.root));
 			if (!champion) throw new Error("no champion: run the train task first");
 			const t = performance.now();
-			const scored = scoreCustomers(gold, champion.artifact, champion.model, { modelVersion: champion.version.version });
-			detail = { customers: scored.numRows(), scoringSeconds: (performance.now() - t) / 1000 };
+			const scored = scoreCustomers(gold, champion.artifact, champion.model, {
+				modelVersion: champion.version.version,
+			});
+			detail = {
+				customers: scored.numRows(),
+				scoringSeconds: (performance.now() - t) / 1000,
+			};
 			break;
 		}
 		default:
@@ -103,6 +134,8 @@ async function main() {
 }
 
 main().catch((e) => {
-	process.stderr.write(`${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+	process.stderr.write(
+		`${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`,
+	);
 	process.exit(1);
 });

@@ -2,15 +2,13 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Lake } from "../runtime/io/lake.ts";
-import { readParquetFile, writeParquetFile } from "../runtime/io/tables.ts";
+import { readParquetFile } from "../runtime/io/tables.ts";
 import {
 	type ExperimentRow,
 	formatExperiments,
 	runExperiments,
 	saveExperiments,
 } from "../runtime/model/experiments.ts";
-import { goldTablePath } from "../runtime/model/experiments-command.ts";
 import { makeGold } from "./support/gold-fixture.ts";
 
 const gold = makeGold({ rows: 2000, seed: 5 });
@@ -95,20 +93,6 @@ describe("experiment ladder", () => {
 		// E0 rows come before E5_full rows.
 		expect(lines.findIndex((l) => l.startsWith("E0"))).toBeLessThan(
 			lines.findIndex((l) => l.startsWith("E5_full")),
-		);
-	});
-
-	it("finds the gold table of a run, and says so when there is none", async () => {
-		const lake = new Lake(join(dir, "lake"));
-		await expect(goldTablePath(lake, "r1")).rejects.toThrow(
-			/run r1: no gold table/,
-		);
-		await writeParquetFile(
-			lake.tablePath("r1", "gold", "gold_customer"),
-			gold.slice(0, 5),
-		);
-		expect(await goldTablePath(lake, "r1")).toBe(
-			lake.tablePath("r1", "gold", "gold_customer"),
 		);
 	});
 });

@@ -17,9 +17,13 @@ afterAll(async () => {
 describe("LocalRunManifest claims", () => {
 	it("of concurrent first starts for one batch exactly one wins", async () => {
 		const m = await fresh();
-		const wins = await Promise.all(["a", "b", "c", "d"].map((r) => m.start("batch", r)));
+		const wins = await Promise.all(
+			["a", "b", "c", "d"].map((r) => m.start("batch", r)),
+		);
 		expect(wins.filter(Boolean)).toHaveLength(1);
-		expect((await m.claimOf("batch"))?.runId).toBe(["a", "b", "c", "d"][wins.indexOf(true)]);
+		expect((await m.claimOf("batch"))?.runId).toBe(
+			["a", "b", "c", "d"][wins.indexOf(true)],
+		);
 	});
 
 	it("of concurrent reruns of a finished batch exactly one wins; none while a run is started", async () => {
@@ -27,7 +31,9 @@ describe("LocalRunManifest claims", () => {
 		await m.start("b", "first");
 		expect(await m.start("b", "early", { rerun: true })).toBe(false);
 		await m.fail("first", { name: "DataQualityError", message: "bad" });
-		const wins = await Promise.all(["x", "y", "z"].map((r) => m.start("b", r, { rerun: true })));
+		const wins = await Promise.all(
+			["x", "y", "z"].map((r) => m.start("b", r, { rerun: true })),
+		);
 		expect(wins.filter(Boolean)).toHaveLength(1);
 		const holder = await m.claimOf("b");
 		expect(holder?.status).toBe("started");

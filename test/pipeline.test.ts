@@ -7,7 +7,10 @@ import { cp, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { PRODUCTION_FEATURES, TIER_1B_STRINGS } from "../runtime/features/feature-sets.ts";
+import {
+	PRODUCTION_FEATURES,
+	TIER_1B_STRINGS,
+} from "../runtime/features/feature-sets.ts";
 import { Lake } from "../runtime/io/lake.ts";
 import { readParquetFile } from "../runtime/io/tables.ts";
 import { LocalModelRegistry } from "../runtime/model/registry.ts";
@@ -21,7 +24,12 @@ let lake: Lake;
 beforeAll(async () => {
 	root = await mkdtemp(join(tmpdir(), "sg-pipeline-"));
 	lake = new Lake(root);
-	await generateBatch({ customers: CUSTOMERS, seed: 11, outDir: lake.rawDir("b1"), partCustomers: 100 });
+	await generateBatch({
+		customers: CUSTOMERS,
+		seed: 11,
+		outDir: lake.rawDir("b1"),
+		partCustomers: 100,
+	});
 });
 afterAll(async () => {
 	await rm(root, { recursive: true, force: true });
@@ -32,7 +40,12 @@ describe("local pipeline run", () => {
 
 	it("trains on the first run and writes every layer under the run id", async () => {
 		// Small data: gate 0 so the first model becomes champion whatever its PR-AUC.
-		const r = await executeRun({ dataRoot: root, batchId: "b1", shardCount: 4, gate: 0 });
+		const r = await executeRun({
+			dataRoot: root,
+			batchId: "b1",
+			shardCount: 4,
+			gate: 0,
+		});
 		expect(r.ok, JSON.stringify(r.record?.history)).toBe(true);
 		firstRunId = r.runId;
 		expect(r.record?.status).toBe("succeeded");
@@ -48,25 +61,53 @@ describe("local pipeline run", () => {
 			"Drift",
 			"MarkSucceeded",
 		]);
-		const gold = await readParquetFile(lake.tablePath(r.runId, "gold", "gold_customer"));
+		const gold = await readParquetFile(
+			lake.tablePath(r.runId, "gold", "gold_customer"),
+		);
 		expect(gold.numRows()).toBe(CUSTOMERS);
-		for (const f of [...PRODUCTION_FEATURES, ...TIER_1B_STRINGS, "avg_monthly_margin", "total_margin_2024"]) expect(gold.columnNames()).toContain(f);
-		const month = await readParquetFile(lake.tablePath(r.runId, "bronze", "bronze_customer_month"));
+		for (const f of [
+			...PRODUCTION_FEATURES,
+			...TIER_1B_STRINGS,
+			"avg_monthly_margin",
+			"total_margin_2024",
+		])
+			expect(gold.columnNames()).toContain(f);
+		const month = await readParquetFile(
+			lake.tablePath(r.runId, "bronze", "bronze_customer_month"),
+		);
 		expect(month.numRows()).toBe(CUSTOMERS * 12);
-		const scores = await readParquetFile(lake.tablePath(r.runId, "scored", "scores"));
+		const scores = await readParquetFile(
+			lake.tablePath(r.runId, "scored", "scores"),
+		);
 		expect(scores.numRows()).toBe(CUSTOMERS);
-		const recs = await readParquetFile(lake.tablePath(r.runId, "scored", "recommendations"));
+		const recs = await readParquetFile(
+			lake.tablePath(r.runId, "scored", "recommendations"),
+		);
 		expect(recs.numRows()).toBe(CUSTOMERS);
-		for (const t of ["bronze_customer", "bronze_customer_month", "silver_customer", "silver_customer_month", "gold_customer"]) {
-			const q = JSON.parse(await readFile(lake.docPath(r.runId, "quality", t), "utf8"));
+		for (const t of [
+			"bronze_customer",
+			"bronze_customer_month",
+			"silver_customer",
+			"silver_customer_month",
+			"gold_customer",
+		]) {
+			const q = JSON.parse(
+				await readFile(lake.docPath(r.runId, "quality", t), "utf8"),
+			);
 			expect(q.passed, t).toBe(true);
 		}
 		expect((await lake.latest())?.runId).toBe(r.runId);
-		expect((await new LocalModelRegistry(root).champion())?.runId).toBe(r.runId);
+		expect((await new LocalModelRegistry(root).champion())?.runId).toBe(
+			r.runId,
+		);
 	});
 
 	it("scores with the champion on the next run without training", async () => {
-		const r = await executeRun({ dataRoot: root, batchId: "b1", shardCount: 2 });
+		const r = await executeRun({
+			dataRoot: root,
+			batchId: "b1",
+			shardCount: 2,
+		});
 		expect(r.ok).toBe(true);
 		const stages = r.record?.stages.map((s) => s.stage) ?? [];
 		expect(stages).not.toContain("Train");
@@ -75,20 +116,39 @@ describe("local pipeline run", () => {
 		expect((await lake.latest())?.runId).toBe(r.runId);
 		expect(r.runId).not.toBe(firstRunId);
 		// Same batch as the champion's training population: nothing drifts.
-		const drift = JSON.parse(await readFile(lake.docPath(r.runId, "monitoring", "drift"), "utf8"));
+		const drift = JSON.parse(
+			await readFile(lake.docPath(r.runId, "monitoring", "drift"), "utf8"),
+		);
 		expect(drift.anyDrift).toBe(false);
 		expect(drift.features.length).toBeGreaterThan(40);
 	});
 
 	it("raises the drift alert on a drifted batch", async () => {
-		await generateBatch({ customers: CUSTOMERS, seed: 11, outDir: lake.rawDir("drifted"), partCustomers: 100, drift: 1 });
-		const r = await executeRun({ dataRoot: root, batchId: "drifted", shardCount: 2 });
+		await generateBatch({
+			customers: CUSTOMERS,
+			seed: 11,
+			outDir: lake.rawDir("drifted"),
+			partCustomers: 100,
+			drift: 1,
+		});
+		const r = await executeRun({
+			dataRoot: root,
+			batchId: "drifted",
+			shardCount: 2,
+		});
 		expect(r.ok).toBe(true);
-		const drift = JSON.parse(await readFile(lake.docPath(r.runId, "monitoring", "drift"), "utf8"));
+		const drift = JSON.parse(
+			await readFile(lake.docPath(r.runId, "monitoring", "drift"), "utf8"),
+		);
 		expect(drift.anyDrift).toBe(true);
 		expect(drift.driftedFeatures).toContain("avg_monthly_elec_kwh");
-		const alerts = (await readFile(join(root, "alerts.log"), "utf8")).trim().split("\n").map((l) => JSON.parse(l));
-		expect(alerts.some((a) => a.kind === "drift_detected" && a.runId === r.runId)).toBe(true);
+		const alerts = (await readFile(join(root, "alerts.log"), "utf8"))
+			.trim()
+			.split("\n")
+			.map((l) => JSON.parse(l));
+		expect(
+			alerts.some((a) => a.kind === "drift_detected" && a.runId === r.runId),
+		).toBe(true);
 	});
 
 	it("fails a corrupted batch with the file, row and column, and leaves latest untouched", async () => {
@@ -112,7 +172,10 @@ describe("local pipeline run", () => {
 		expect(error?.message).toContain("row 5");
 		expect(error?.message).toContain("contracted_power_kw");
 		expect(await lake.latest()).toEqual(before);
-		const alerts = (await readFile(join(root, "alerts.log"), "utf8")).trim().split("\n").map((l) => JSON.parse(l));
+		const alerts = (await readFile(join(root, "alerts.log"), "utf8"))
+			.trim()
+			.split("\n")
+			.map((l) => JSON.parse(l));
 		expect(alerts.at(-1)).toMatchObject({ kind: "run_failed", batchId: "bad" });
 	});
 
@@ -130,10 +193,17 @@ describe("local pipeline run", () => {
 		});
 		expect(r.ok).toBe(false);
 		expect(r.record?.status).toBe("failed");
-		expect(r.record?.history.at(-1)?.error).toMatchObject({ name: "Error", message: expect.stringContaining("disk on fire") });
+		expect(r.record?.history.at(-1)?.error).toMatchObject({
+			name: "Error",
+			message: expect.stringContaining("disk on fire"),
+		});
 		expect(r.record?.stages.map((s) => s.stage)).toContain("Silver");
 		expect(await lake.latest()).toEqual(before);
-		const again = await executeRun({ dataRoot: root, batchId: "b1", shardCount: 2 });
+		const again = await executeRun({
+			dataRoot: root,
+			batchId: "b1",
+			shardCount: 2,
+		});
 		expect(again.ok).toBe(true);
 		expect((await lake.latest())?.runId).toBe(again.runId);
 	});

@@ -1,20 +1,32 @@
 import aslValidator from "asl-validator";
 import { describe, expect, it } from "vitest";
 import { RawContractError, TransientIOError } from "../runtime/errors.ts";
-import { buildDefinition, TASK_STAGES, type TaskStage } from "../runtime/pipeline/definition.ts";
-import { runStateMachineLocal, type StageHandler } from "../runtime/pipeline/run-local.ts";
+import {
+	buildDefinition,
+	TASK_STAGES,
+	type TaskStage,
+} from "../runtime/pipeline/definition.ts";
+import {
+	runStateMachineLocal,
+	type StageHandler,
+} from "../runtime/pipeline/run-local.ts";
 
 /** Handlers that only record the order they ran in: this suite tests the state machine's wiring. */
-function recordingHandlers(calls: string[], overrides: Partial<Record<TaskStage, StageHandler>> = {}) {
+function recordingHandlers(
+	calls: string[],
+	overrides: Partial<Record<TaskStage, StageHandler>> = {},
+) {
 	const h = {} as Record<TaskStage, StageHandler>;
 	for (const s of TASK_STAGES) {
 		h[s] =
 			overrides[s] ??
 			(async (input: never) => {
 				calls.push(s);
-				if (s === "ValidateRaw") return { shards: [{ id: "a" }, { id: "b" }, { id: "c" }] };
+				if (s === "ValidateRaw")
+					return { shards: [{ id: "a" }, { id: "b" }, { id: "c" }] };
 				if (s === "PlanModel") return { action: "train" };
-				if (s === "BronzeShard") return { index: (input as { index: number }).index };
+				if (s === "BronzeShard")
+					return { index: (input as { index: number }).index };
 				return { ok: true };
 			});
 	}
@@ -29,17 +41,24 @@ describe("state machine definition", () => {
 	});
 
 	it("gives every Task a Retry on transient errors and a Catch to MarkFailed", () => {
-		const def = buildDefinition() as { States: Record<string, Record<string, unknown>> };
+		const def = buildDefinition() as {
+			States: Record<string, Record<string, unknown>>;
+		};
 		for (const [name, state] of Object.entries(def.States)) {
 			if (state.Type !== "Task" || name === "MarkFailed") continue;
 			expect(state.Retry, name).toBeDefined();
-			expect((state.Catch as Array<{ Next: string }>)[0].Next, name).toBe("MarkFailed");
+			expect((state.Catch as Array<{ Next: string }>)[0].Next, name).toBe(
+				"MarkFailed",
+			);
 		}
 	});
 
 	it("runs every stage in order with the bronze Map over the shards", async () => {
 		const calls: string[] = [];
-		const out = (await runStateMachineLocal({ runId: "r1", dataRoot: "/x" }, { handlers: recordingHandlers(calls) })) as Record<string, unknown>;
+		const out = (await runStateMachineLocal(
+			{ runId: "r1", dataRoot: "/x" },
+			{ handlers: recordingHandlers(calls) },
+		)) as Record<string, unknown>;
 		expect(calls.filter((c) => c !== "BronzeShard")).toEqual([
 			"ValidateRaw",
 			"BronzeReduce",
@@ -53,7 +72,11 @@ describe("state machine definition", () => {
 			"MarkSucceeded",
 		]);
 		expect(calls.filter((c) => c === "BronzeShard")).toHaveLength(3);
-		expect(out.bronzeShards).toEqual([{ index: 0 }, { index: 1 }, { index: 2 }]);
+		expect(out.bronzeShards).toEqual([
+			{ index: 0 },
+			{ index: 1 },
+			{ index: 2 },
+		]);
 	});
 
 	it("skips training when the plan says score", async () => {
@@ -76,7 +99,10 @@ describe("state machine definition", () => {
 				return { ok: true };
 			},
 		});
-		await runStateMachineLocal({ runId: "r1", dataRoot: "/x" }, { handlers, retryIntervalMs: 1 });
+		await runStateMachineLocal(
+			{ runId: "r1", dataRoot: "/x" },
+			{ handlers, retryIntervalMs: 1 },
+		);
 		expect(attempts).toBe(3);
 		expect(calls).toContain("MarkSucceeded");
 		expect(calls).not.toContain("MarkFailed");
@@ -89,17 +115,27 @@ describe("state machine definition", () => {
 		const handlers = recordingHandlers(calls, {
 			Gold: async () => {
 				attempts++;
-				throw new RawContractError({ file: "churn_label.csv", row: 3, column: "churn" }, "not 0/1");
+				throw new RawContractError(
+					{ file: "churn_label.csv", row: 3, column: "churn" },
+					"not 0/1",
+				);
 			},
 			MarkFailed: async (input: never) => {
 				failureInput = input;
 				return { marked: true };
 			},
 		});
-		await expect(runStateMachineLocal({ runId: "r1", dataRoot: "/x" }, { handlers, retryIntervalMs: 1 })).rejects.toThrow();
+		await expect(
+			runStateMachineLocal(
+				{ runId: "r1", dataRoot: "/x" },
+				{ handlers, retryIntervalMs: 1 },
+			),
+		).rejects.toThrow();
 		expect(attempts).toBe(1);
 		expect(failureInput.error?.Error).toBe("RawContractError");
-		expect(String(failureInput.error?.Cause)).toContain("churn_label.csv, row 3");
+		expect(String(failureInput.error?.Cause)).toContain(
+			"churn_label.csv, row 3",
+		);
 		expect(calls).not.toContain("MarkSucceeded");
 	});
 });

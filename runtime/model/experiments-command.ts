@@ -2,9 +2,7 @@
  * `npm run experiments`: the ladder on the latest successful run's gold table,
  * persisted under that run (models/experiments.{json,parquet}) and printed.
  */
-import { readdir } from "node:fs/promises";
 import { join } from "node:path";
-import { ModelInputError } from "../errors.ts";
 import { Lake } from "../io/lake.ts";
 import { readParquetFile } from "../io/tables.ts";
 import {
@@ -12,24 +10,6 @@ import {
 	runExperiments,
 	saveExperiments,
 } from "./experiments.ts";
-
-/** The gold table of a run: the single Parquet file of its gold layer (or one named gold*). */
-export async function goldTablePath(
-	lake: Lake,
-	runId: string,
-): Promise<string> {
-	const dir = join(lake.runDir(runId), "gold");
-	const files = (await readdir(dir).catch(() => [] as string[])).filter((f) =>
-		f.endsWith(".parquet"),
-	);
-	const chosen =
-		files.length === 1 ? files[0] : files.find((f) => f.startsWith("gold"));
-	if (!chosen)
-		throw new ModelInputError(
-			`run ${runId}: no gold table in ${dir} (found: ${files.join(", ") || "nothing"})`,
-		);
-	return join(dir, chosen);
-}
 
 export async function experimentsCommand(o: {
 	data: string;
@@ -43,7 +23,9 @@ export async function experimentsCommand(o: {
 		);
 		return 1;
 	}
-	const gold = await readParquetFile(await goldTablePath(lake, latest.runId));
+	const gold = await readParquetFile(
+		lake.tablePath(latest.runId, "gold", "gold_customer"),
+	);
 	process.stdout.write(
 		`experiment ladder on run ${latest.runId} (${gold.numRows()} customers, seed ${o.seed})\n`,
 	);

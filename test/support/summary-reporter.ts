@@ -10,7 +10,8 @@ export default class SummaryReporter implements Reporter {
 		let failed = 0;
 		let skipped = 0;
 		for (const mod of testModules) {
-			if (mod.state() === "failed" && [...mod.children.allTests()].length === 0) failed++;
+			if (mod.state() === "failed" && [...mod.children.allTests()].length === 0)
+				failed++;
 			for (const t of mod.children.allTests()) {
 				const s = t.result().state;
 				if (s === "passed") passed++;
@@ -18,6 +19,8 @@ export default class SummaryReporter implements Reporter {
 				else skipped++;
 			}
 		}
-		process.stdout.write(`\n${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ""}\n`);
+		process.stdout.write(
+			`\n${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ""}\n`,
+		);
 	}
 }
