@@ -3,5 +3,9 @@ declare module "asl-validator" {
 	export default function aslValidator(
 		definition: unknown,
 		options?: { checkPaths?: boolean; checkArn?: boolean },
-	): { isValid: boolean; errors: unknown[]; errorsText: (separator?: string) => string };
+	): {
+		isValid: boolean;
+		errors: unknown[];
+		errorsText: (separator?: string) => string;
+	};
 }

@@ -2,6 +2,7 @@
  * Local data lake layout (the embedded default; S3 mirrors the same keys):
  *
  *   <root>/raw/<batch_id>/...                      raw batch, never modified
+ *   <root>/runs/<run_id>/staged/<dataset>.parquet  the validated small raw datasets
  *   <root>/runs/<run_id>/<layer>/<table>.parquet   every output, under its run id
  *   <root>/runs/<run_id>/quality/<table>.json      data-quality report per table
  *   <root>/runs/<run_id>/run_report.json           counts, faults, timings
@@ -12,6 +13,7 @@ import { join, resolve } from "node:path";
 import { writeFileAtomic } from "./atomic.ts";
 
 export type Layer =
+	| "staged"
 	| "bronze"
 	| "silver"
 	| "gold"
