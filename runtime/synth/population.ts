@@ -168,13 +168,16 @@ const FIXED_FEE_PER_KW: Record<Segment, [fee: number, cost: number]> = {
  * Logit of churn. Lifecycle effects are the reference's conditional rates;
  * price and consumption effects are visible only through MP features (price
  * trend, spread over province cost, monthly volatility/decline, margins).
+ * Real churn is not additive in those drivers: the continuous effects below
+ * have thresholds, saturation, bumps and interactions (see `churnLogit`), so
+ * an additive linear model cannot be near-optimal while trees can find them.
  */
 export const CHURN_COEF = {
-	intercept: -5.42,
-	renewalWithin3m: 2.4,
+	intercept: -5.3,
+	renewalWithin3m: 1.5,
 	renewal3to6m: 0.3,
-	tenure: [1.2, 1.0, 0.7, 0.4, 0], // by tenure bucket
-	highCompetition: 0.7,
+	tenure: [0.9, 0.75, 0.55, 0.35, 0], // by tenure bucket
+	highCompetition: 0.45,
 	channel: {
 		presencial_comercial: 0.3,
 		desconocido: 0,
@@ -185,13 +188,27 @@ export const CHURN_COEF = {
 	},
 	dualFuel: -0.3,
 	secondResidence: 0.2,
-	priceIncrease: 1.0, // any tier-1 increase …
-	priceIncreasePerPct: 0.08, // … plus this per percentage point
+	/** first renewal: extra pull of a near renewal, decaying with tenure (months) */
+	firstRenewal: 1.9,
+	firstRenewalTenureMonths: 14,
+	/** price increase: logistic in the step size, centred and scaled in % points */
+	priceIncreaseMax: 2.6,
+	priceIncreaseMidPct: 9,
+	priceIncreaseWidthPct: 1.3,
 	priceDecrease: -0.4,
-	overpricingPerPct: 0.06, // per % of tier-1 price above the segment level
-	decliningPerPct: 0.05, // per % of consumption lost over the year
-	volatile: 0.8,
-	consumptionLevel: 0.35, // big users have more to save by switching
+	/** overpricing counts above this % over the segment level … */
+	overpricingFreePct: 3,
+	overpricingPerPct: 0.16,
+	/** … in full only with a price increase or a high-competition province */
+	overpricingAloneShare: 0.15,
+	decliningPerPct: 0.045, // when volatile or near renewal …
+	decliningAlonePerPct: 0.008, // … otherwise
+	decliningRenewalDays: 120,
+	volatile: 0.4,
+	/** bump in consumption level (within-segment z-score) */
+	levelBump: 1.4,
+	levelBumpCentre: 0.9,
+	levelBumpWidth: 0.45,
 } as const;
 
 /** P(has an interaction | churn) and the tone of the latest note, from DATA_SPEC §8 counts. */
@@ -213,6 +230,7 @@ const INTERACTION_CHANNEL_WEIGHTS = [55, 25, 15, 5];
 
 interface Latent {
 	tenureBucket: number;
+	tenureDays: number;
 	renewalDays: number;
 	priceChangePct: number; // signed % step of tier 1 (0 = none)
 	priceChangeMonth: number; // 1-based first month at the new price
@@ -354,6 +372,7 @@ export function planBatch(o: PlanOptions): Plan {
 
 		latents.push({
 			tenureBucket,
+			tenureDays,
 			renewalDays,
 			priceChangePct,
 			priceChangeMonth,
@@ -426,19 +445,53 @@ export function churnLogit(
 ): number {
 	const k = CHURN_COEF;
 	let z = k.intercept + k.tenure[l.tenureBucket];
-	if (l.renewalDays <= 91) z += k.renewalWithin3m;
-	else if (l.renewalDays <= 183) z += k.renewal3to6m;
+	const nearRenewal = l.renewalDays <= 91;
+	if (nearRenewal) {
+		// A first renewal is when the welcome discount ends and the customer
+		// compares for the first time: the renewal pull fades with tenure.
+		const tenureMonths = l.tenureDays / 30.44;
+		z +=
+			k.renewalWithin3m +
+			k.firstRenewal * Math.exp(-tenureMonths / k.firstRenewalTenureMonths);
+	} else if (l.renewalDays <= 183) z += k.renewal3to6m;
 	if (c.province.highCompetition) z += k.highCompetition;
 	z += k.channel[c.channel as keyof typeof k.channel] ?? 0;
 	if (c.dualFuel) z += k.dualFuel;
 	if (c.secondResidence) z += k.secondResidence;
+	// A small increase goes unnoticed on the bill; past a few percent it
+	// triggers comparison shopping, and beyond ~12 % everyone who would react
+	// already has (saturation).
 	if (l.priceChangePct > 0)
-		z += k.priceIncrease + k.priceIncreasePerPct * l.priceChangePct;
+		z +=
+			k.priceIncreaseMax /
+			(1 +
+				Math.exp(
+					-(l.priceChangePct - k.priceIncreaseMidPct) / k.priceIncreaseWidthPct,
+				));
 	if (l.priceChangePct < 0) z += k.priceDecrease;
-	z += k.overpricingPerPct * l.overpricingPct;
-	z += k.decliningPerPct * l.decliningPct;
+	// Paying over the going rate is tolerated until something makes the
+	// customer look: a price increase or competitors canvassing the province.
+	const overpriced = Math.max(0, l.overpricingPct - k.overpricingFreePct);
+	const trigger = l.priceChangePct > 0 || c.province.highCompetition;
+	z +=
+		k.overpricingPerPct *
+		overpriced *
+		(trigger ? 1 : k.overpricingAloneShare);
+	// Falling consumption (moving out, solar panels) turns into a switch when
+	// the use is also erratic (a household in transition) or the contract is
+	// up for renewal; a steady decline alone is mostly efficiency.
+	const declineActs =
+		l.volatile || l.renewalDays <= k.decliningRenewalDays;
+	z +=
+		(declineActs ? k.decliningPerPct : k.decliningAlonePerPct) *
+		l.decliningPct;
 	if (l.volatile) z += k.volatile;
-	z += k.consumptionLevel * l.levelZ;
+	// Bills clearly above the segment's typical one draw competitors' offers;
+	// the very largest users sit on tailored terms with an account manager,
+	// the smallest have little to save — a bump, not a slope.
+	z +=
+		k.levelBump *
+		Math.exp(-((l.levelZ - k.levelBumpCentre) ** 2) / (2 * k.levelBumpWidth ** 2));
 	return z;
 }
 

@@ -4,10 +4,12 @@
  * and costs can be missing before silver imputes them, and a customer may
  * have no recorded first activation or product change.
  */
+
 import type {
 	ColumnContract,
 	TableContract,
 } from "../../monitoring/quality.ts";
+import { CONSUMPTION_QUANTITY_COLUMNS } from "./hourly-aggregate.ts";
 
 const nonNegative = (name: string, maxNullRate = 0): ColumnContract => ({
 	name,
@@ -62,20 +64,7 @@ export const BRONZE_CUSTOMER_MONTH_CONTRACT: TableContract = {
 		{ name: "customer_id", type: "string" },
 		{ name: "month", type: "month" },
 		{ name: "province_code", type: "string", maxNullRate: 0.01 },
-		...[
-			"monthly_elec_kwh",
-			"monthly_gas_m3",
-			"monthly_gas_kwh",
-			"elec_kwh_tier_1_peak",
-			"elec_kwh_tier_2_standard",
-			"elec_kwh_tier_3_offpeak",
-			"gas_m3_tier_1_peak",
-			"gas_m3_tier_2_standard",
-			"gas_m3_tier_3_offpeak",
-			"gas_kwh_tier_1_peak",
-			"gas_kwh_tier_2_standard",
-			"gas_kwh_tier_3_offpeak",
-		].map((n) => nonNegative(n)),
+		...CONSUMPTION_QUANTITY_COLUMNS.map((n) => nonNegative(n)),
 		{ name: "holiday_hours_in_month", type: "integer", min: 0, max: 3 * 24 },
 		{ name: "hours_in_month", type: "integer", min: 1, max: 31 * 24 + 1 },
 		{ name: "pricing_date", type: "date", maxNullRate: 0.5 },

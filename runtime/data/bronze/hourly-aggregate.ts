@@ -218,10 +218,8 @@ export async function aggregateConsumptionShard(
 	return { shardId: shard.id, table, faults, maxTimestamp, rowsRead };
 }
 
-/** Final bronze consumption columns, in order (province and prices are joined later). */
-export const CONSUMPTION_MONTH_COLUMNS = [
-	"customer_id",
-	"month",
+/** Monthly consumption quantities (kWh, m3; totals and per tariff period), all ≥ 0. */
+export const CONSUMPTION_QUANTITY_COLUMNS = [
 	"monthly_elec_kwh",
 	"monthly_gas_m3",
 	"monthly_gas_kwh",
@@ -234,6 +232,13 @@ export const CONSUMPTION_MONTH_COLUMNS = [
 	"gas_kwh_tier_1_peak",
 	"gas_kwh_tier_2_standard",
 	"gas_kwh_tier_3_offpeak",
+] as const;
+
+/** Final bronze consumption columns, in order (province and prices are joined later). */
+export const CONSUMPTION_MONTH_COLUMNS = [
+	"customer_id",
+	"month",
+	...CONSUMPTION_QUANTITY_COLUMNS,
 	"holiday_hours_in_month",
 	"hours_in_month",
 ] as const;

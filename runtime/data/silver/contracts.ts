@@ -4,10 +4,12 @@
  * plausibility ranges learnt from the real extract (§8) are warnings, so an
  * unusual but valid batch is reported rather than stopped.
  */
+
 import type {
 	ColumnContract,
 	TableContract,
 } from "../../monitoring/quality.ts";
+import { CONSUMPTION_QUANTITY_COLUMNS } from "../bronze/hourly-aggregate.ts";
 import { INTENT_PRIORITY } from "../nlp/intent.ts";
 import { PNL_COLUMNS } from "./pnl.ts";
 
@@ -137,21 +139,6 @@ export const SILVER_CUSTOMER_CONTRACT: TableContract = {
 	],
 };
 
-const CONSUMPTION_COLUMNS = [
-	"monthly_elec_kwh",
-	"monthly_gas_m3",
-	"monthly_gas_kwh",
-	"elec_kwh_tier_1_peak",
-	"elec_kwh_tier_2_standard",
-	"elec_kwh_tier_3_offpeak",
-	"gas_m3_tier_1_peak",
-	"gas_m3_tier_2_standard",
-	"gas_m3_tier_3_offpeak",
-	"gas_kwh_tier_1_peak",
-	"gas_kwh_tier_2_standard",
-	"gas_kwh_tier_3_offpeak",
-] as const;
-
 /**
  * [column, plausible maximum, allowed null rate] of every price and cost
  * column. Gas tariffs are legitimately absent for electricity-only customers
@@ -181,7 +168,7 @@ export const SILVER_CUSTOMER_MONTH_CONTRACT: TableContract = {
 		{ name: "month", type: "month" },
 		{ name: "province_code", type: "string", maxNullRate: JOINED_NULL_RATE },
 		// Negative readings are clamped in bronze: a negative here is a bug.
-		...CONSUMPTION_COLUMNS.map(
+		...CONSUMPTION_QUANTITY_COLUMNS.map(
 			(name): ColumnContract => ({ name, type: "number", min: 0 }),
 		),
 		{ name: "holiday_hours_in_month", type: "integer", min: 0, max: 744 },
