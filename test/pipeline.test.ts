@@ -100,6 +100,28 @@ describe("local pipeline run", () => {
 		expect((await new LocalModelRegistry(root).champion())?.runId).toBe(
 			r.runId,
 		);
+		// The run-history record carries what the pipeline-status page needs.
+		const summary = r.record?.summary as {
+			rows: Record<string, number>;
+			quality: Record<string, unknown>;
+			gate: unknown;
+			faults: Record<string, number>;
+			drift: unknown;
+		};
+		expect(summary.rows).toMatchObject({
+			gold_customer: CUSTOMERS,
+			bronze_customer_month: CUSTOMERS * 12,
+		});
+		expect(Object.keys(summary.quality).sort()).toEqual([
+			"bronze_customer",
+			"bronze_customer_month",
+			"gold_customer",
+			"silver_customer",
+			"silver_customer_month",
+		]);
+		expect(summary.gate).toMatchObject({ version: "v0001", passed: true });
+		expect(summary.faults.negative_elec_readings_clamped).toBeGreaterThan(0);
+		expect(summary.drift).toMatchObject({ referenceWritten: "v0001" });
 	});
 
 	it("scores with the champion on the next run without training", async () => {

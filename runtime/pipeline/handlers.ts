@@ -4,7 +4,7 @@
  * lake under the run id. The same functions run in-process locally and as
  * Lambda handlers in AWS.
  */
-import { existsSync } from "node:fs";
+import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { buildBronzeCustomer } from "../data/bronze/bronze-customer.ts";
 import { buildBronzeCustomerMonth } from "../data/bronze/bronze-customer-month.ts";
@@ -225,6 +225,59 @@ async function readStagedRaw(lake: Lake, runId: string): Promise<RawBatch> {
 		...(Object.fromEntries(
 			STAGED_TABLES.map((t, i) => [t, tables[i]]),
 		) as Record<(typeof STAGED_TABLES)[number], Table>),
+	};
+}
+
+/**
+ * The run-history record of a succeeded run (the report's pipeline-status
+ * data): rows per table, faults absorbed, quality per table, gate decision,
+ * scoring and drift summaries.
+ */
+async function runSummary(
+	lake: Lake,
+	s: RunState,
+	stages: StageRecord[],
+): Promise<Record<string, unknown>> {
+	const detail = (name: string) => stages.find((x) => x.stage === name)?.detail;
+	const rows: Record<string, number> = {};
+	const faults: Record<string, number> = {};
+	for (const st of stages) {
+		Object.assign(rows, st.rows);
+		for (const [k, v] of Object.entries(st.faults ?? {}))
+			if (v > 0) faults[k] = (faults[k] ?? 0) + v;
+	}
+	const qualityDir = join(lake.runDir(s.runId), "quality");
+	const quality: Record<
+		string,
+		{ passed: boolean; errors: number; warnings: number }
+	> = {};
+	for (const f of existsSync(qualityDir)
+		? readdirSync(qualityDir).filter((x) => x.endsWith(".json"))
+		: []) {
+		const q = await readJson<QualityReport>(join(qualityDir, f));
+		quality[q.table] = {
+			passed: q.passed,
+			errors: q.errors,
+			warnings: q.warnings,
+		};
+	}
+	const train = detail("Train") as
+		| { version?: string; gate?: unknown }
+		| undefined;
+	return {
+		batchId: s.batchId,
+		asOfDate: s.bronze?.asOfDate,
+		mode: s.plan?.action,
+		rows,
+		faults,
+		quality,
+		gate: train ? { version: train.version, ...(train.gate as object) } : null,
+		score: detail("Score") ?? null,
+		recommendations: detail("Recommend") ?? null,
+		drift: detail("Drift") ?? null,
+		seconds: Object.fromEntries(
+			stages.map((x) => [x.stage, Number(x.seconds.toFixed(2))]),
+		),
 	};
 }
 
@@ -557,13 +610,12 @@ export function createHandlers(): Record<
 		async (s, lake) => {
 			const manifest = new LocalRunManifest(lake.root);
 			const run = await manifest.get(s.runId);
-			const summary = {
-				batchId: s.batchId,
-				asOfDate: s.bronze?.asOfDate,
+			const summary = await runSummary(lake, s, run?.stages ?? []);
+			await writeJsonAtomic(`${lake.runDir(s.runId)}/run_report.json`, {
+				...summary,
 				stages: run?.stages ?? [],
-			};
-			await writeJsonAtomic(`${lake.runDir(s.runId)}/run_report.json`, summary);
-			await manifest.succeed(s.runId, { asOfDate: s.bronze?.asOfDate });
+			});
+			await manifest.succeed(s.runId, summary);
 			// Only now do readers (scoring, drift, report) see this run's outputs.
 			await lake.setLatest({
 				runId: s.runId,

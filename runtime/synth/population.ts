@@ -173,11 +173,11 @@ const FIXED_FEE_PER_KW: Record<Segment, [fee: number, cost: number]> = {
  * an additive linear model cannot be near-optimal while trees can find them.
  */
 export const CHURN_COEF = {
-	intercept: -5.3,
-	renewalWithin3m: 1.5,
+	intercept: -5.4,
+	renewalWithin3m: 1.75,
 	renewal3to6m: 0.3,
-	tenure: [0.9, 0.75, 0.55, 0.35, 0], // by tenure bucket
-	highCompetition: 0.45,
+	tenure: [0.75, 0.6, 0.45, 0.3, 0], // by tenure bucket
+	highCompetition: 0.55,
 	channel: {
 		presencial_comercial: 0.3,
 		desconocido: 0,
