@@ -173,15 +173,15 @@ const FIXED_FEE_PER_KW: Record<Segment, [fee: number, cost: number]> = {
  * an additive linear model cannot be near-optimal while trees can find them.
  */
 export const CHURN_COEF = {
-	intercept: -5.4,
-	renewalWithin3m: 1.75,
+	intercept: -6.7,
+	renewalWithin3m: 2.1,
 	renewal3to6m: 0.3,
-	tenure: [0.75, 0.6, 0.45, 0.3, 0], // by tenure bucket
-	highCompetition: 0.55,
+	tenure: [1.0, 0.85, 0.6, 0.35, 0], // by tenure bucket
+	highCompetition: 0.6,
 	channel: {
 		presencial_comercial: 0.3,
 		desconocido: 0,
-		comparador: -0.5,
+		comparador: -0.7,
 		oficina: 0,
 		telemarketing: 0.2,
 		web_propia: -0.3,
@@ -192,21 +192,23 @@ export const CHURN_COEF = {
 	firstRenewal: 1.9,
 	firstRenewalTenureMonths: 14,
 	/** price increase: logistic in the step size, centred and scaled in % points */
-	priceIncreaseMax: 2.6,
-	priceIncreaseMidPct: 9,
-	priceIncreaseWidthPct: 1.3,
+	priceIncreaseMax: 4,
+	priceIncreaseMidPct: 10,
+	priceIncreaseWidthPct: 1,
+	/** share of the increase effect felt by the smallest bills */
+	priceIncreaseSmallBill: 0.3,
 	priceDecrease: -0.4,
 	/** overpricing counts above this % over the segment level … */
 	overpricingFreePct: 3,
-	overpricingPerPct: 0.16,
+	overpricingPerPct: 0.25,
 	/** … in full only with a price increase or a high-competition province */
-	overpricingAloneShare: 0.15,
-	decliningPerPct: 0.045, // when volatile or near renewal …
-	decliningAlonePerPct: 0.008, // … otherwise
+	overpricingAloneShare: 0.05,
+	decliningPerPct: 0.06, // when volatile or near renewal …
+	decliningAlonePerPct: 0.004, // … otherwise
 	decliningRenewalDays: 120,
-	volatile: 0.4,
+	volatile: 0.2,
 	/** bump in consumption level (within-segment z-score) */
-	levelBump: 1.4,
+	levelBump: 3.2,
 	levelBumpCentre: 0.9,
 	levelBumpWidth: 0.45,
 } as const;
@@ -228,7 +230,7 @@ const MEDIAN_DAYS_BEFORE_RENEWAL: Record<NoteTone, number> = {
 const INTERACTION_CHANNELS = ["Phone", "Email", "Chat", "Office"];
 const INTERACTION_CHANNEL_WEIGHTS = [55, 25, 15, 5];
 
-interface Latent {
+export interface Latent {
 	tenureBucket: number;
 	tenureDays: number;
 	renewalDays: number;
@@ -460,38 +462,42 @@ export function churnLogit(
 	if (c.secondResidence) z += k.secondResidence;
 	// A small increase goes unnoticed on the bill; past a few percent it
 	// triggers comparison shopping, and beyond ~12 % everyone who would react
-	// already has (saturation).
-	if (l.priceChangePct > 0)
-		z +=
-			k.priceIncreaseMax /
+	// already has (saturation). What is felt is the bill, so the same step
+	// hurts big users more than small ones.
+	if (l.priceChangePct > 0) {
+		const noticed =
+			1 /
 			(1 +
 				Math.exp(
 					-(l.priceChangePct - k.priceIncreaseMidPct) / k.priceIncreaseWidthPct,
 				));
+		const billWeight =
+			k.priceIncreaseSmallBill +
+			(1 - k.priceIncreaseSmallBill) / (1 + Math.exp(-2 * l.levelZ));
+		z += k.priceIncreaseMax * noticed * billWeight;
+	}
 	if (l.priceChangePct < 0) z += k.priceDecrease;
 	// Paying over the going rate is tolerated until something makes the
 	// customer look: a price increase or competitors canvassing the province.
 	const overpriced = Math.max(0, l.overpricingPct - k.overpricingFreePct);
 	const trigger = l.priceChangePct > 0 || c.province.highCompetition;
 	z +=
-		k.overpricingPerPct *
-		overpriced *
-		(trigger ? 1 : k.overpricingAloneShare);
+		k.overpricingPerPct * overpriced * (trigger ? 1 : k.overpricingAloneShare);
 	// Falling consumption (moving out, solar panels) turns into a switch when
 	// the use is also erratic (a household in transition) or the contract is
 	// up for renewal; a steady decline alone is mostly efficiency.
-	const declineActs =
-		l.volatile || l.renewalDays <= k.decliningRenewalDays;
+	const declineActs = l.volatile || l.renewalDays <= k.decliningRenewalDays;
 	z +=
-		(declineActs ? k.decliningPerPct : k.decliningAlonePerPct) *
-		l.decliningPct;
+		(declineActs ? k.decliningPerPct : k.decliningAlonePerPct) * l.decliningPct;
 	if (l.volatile) z += k.volatile;
 	// Bills clearly above the segment's typical one draw competitors' offers;
 	// the very largest users sit on tailored terms with an account manager,
 	// the smallest have little to save — a bump, not a slope.
 	z +=
 		k.levelBump *
-		Math.exp(-((l.levelZ - k.levelBumpCentre) ** 2) / (2 * k.levelBumpWidth ** 2));
+		Math.exp(
+			-((l.levelZ - k.levelBumpCentre) ** 2) / (2 * k.levelBumpWidth ** 2),
+		);
 	return z;
 }
 
