@@ -1,5 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { applyPlatt, fitPlatt } from "../runtime/model/calibration.ts";
+import {
+	applyPlatt,
+	calibrate,
+	fitPlatt,
+	fitPlattOnLogOdds,
+} from "../runtime/model/calibration.ts";
+import { seededRng } from "../runtime/model/random.ts";
 import { chooseThreshold } from "../runtime/model/threshold.ts";
 
 const labels = (xs: number[]) => Uint8Array.from(xs);
@@ -91,6 +97,25 @@ describe("Platt calibration (sklearn sigmoid, prefit)", () => {
 		for (let i = 1; i < p.length; i++)
 			expect(p[i]).toBeGreaterThanOrEqual(p[i - 1]);
 		expect(p.every((v) => v >= 0 && v <= 1 && Number.isFinite(v))).toBe(true);
+	});
+
+	it("on log-odds, recovers the identity for already calibrated scores and keeps near-certain scores near 1", () => {
+		// Labels drawn from Bernoulli(raw): raw is calibrated, so the best sigmoid on
+		// its log-odds is the identity (A = −1, B = 0).
+		const rng = seededRng(7);
+		const raw: number[] = [];
+		const y: number[] = [];
+		for (let i = 0; i < 20_000; i++) {
+			const p = rng() ** 3; // mostly small, a tail near 1 (like churn scores)
+			raw.push(p);
+			y.push(rng() < p ? 1 : 0);
+		}
+		const cal = fitPlattOnLogOdds(raw, labels(y));
+		expect(cal.input).toBe("log_odds");
+		expect(cal.a).toBeCloseTo(-1, 1);
+		expect(cal.b).toBeCloseTo(0, 1);
+		const [top] = calibrate(cal, [0.995]);
+		expect(top).toBeGreaterThan(0.98);
 	});
 
 	it("refuses a single-class held-out set", () => {

@@ -11,7 +11,7 @@ import {
 	readArtifact,
 	saveArtifact,
 } from "../runtime/model/artifact.ts";
-import { applyPlatt } from "../runtime/model/calibration.ts";
+import { calibrate } from "../runtime/model/calibration.ts";
 import { loadModel } from "../runtime/model/learners/index.ts";
 import { customerIds, labelsOf } from "../runtime/model/matrix.ts";
 import { LocalModelRegistry } from "../runtime/model/registry.ts";
@@ -90,7 +90,7 @@ describe("trainAndRegister", () => {
 		});
 		// Probabilities are the Platt transform of the raw scores, and predictions cut them at the threshold.
 		expect(Array.from(p.proba)).toEqual(
-			Array.from(applyPlatt(first.artifact.calibration, p.raw)),
+			Array.from(calibrate(first.artifact.calibration, p.raw)),
 		);
 		// Calibrated probabilities are close to the observed churn rate on average.
 		const check = first.evaluation.calibrationCheck.test;

@@ -9,7 +9,7 @@ import { readFile } from "node:fs/promises";
 import { ModelInputError } from "../errors.ts";
 import { writeJsonAtomic } from "../io/lake.ts";
 import type { Table } from "../io/tables.ts";
-import { applyPlatt, type PlattCalibration } from "./calibration.ts";
+import { calibrate, type PlattCalibration } from "./calibration.ts";
 import { buildMatrix, type Preprocessor } from "./matrix.ts";
 import type { ThresholdChoice } from "./threshold.ts";
 import type { Algorithm, FittedModel, SerializedModel } from "./types.ts";
@@ -73,7 +73,7 @@ export function predictWithArtifact(
 ): Prediction {
 	const X = buildMatrix(table, artifact.preprocessor, rows);
 	const raw = model.predictProba(X);
-	const proba = applyPlatt(artifact.calibration, raw);
+	const proba = calibrate(artifact.calibration, raw);
 	const t = artifact.threshold.threshold;
 	const pred = Uint8Array.from(proba, (p) => (p >= t ? 1 : 0));
 	return { raw, proba, pred };

@@ -11,6 +11,8 @@ import type { Labels } from "./types.ts";
 
 export interface PlattCalibration {
 	method: "platt";
+	/** What the sigmoid is applied to: the raw score itself, or its log-odds. */
+	input?: "score" | "log_odds";
 	a: number;
 	b: number;
 }
@@ -103,6 +105,38 @@ export function fitPlatt(
 		if (!accepted) break; // no further decrease possible: at the optimum to machine precision
 	}
 	return { method: "platt", a, b };
+}
+
+/**
+ * Log-odds of raw probability scores (the model's margin), clipped away from
+ * 0 and 1. The production calibration is fitted on these, as Platt fitted his
+ * sigmoid on SVM margins: on the probability scale a sigmoid cannot bend
+ * XGBoost's compressed top scores (class-weighted, ≈ 0.9–0.99) out to the
+ * near-certain churn of, e.g., negative-sentiment customers — measured on the
+ * default batch, no customer reached the Critical tier that way.
+ */
+export function logOdds(raw: ArrayLike<number>): Float64Array {
+	const eps = 1e-9;
+	return Float64Array.from({ length: raw.length }, (_, i) => {
+		const p = Math.min(1 - eps, Math.max(eps, raw[i]));
+		return Math.log(p / (1 - p));
+	});
+}
+
+/** Platt on the log-odds of raw scores (the production calibration). */
+export function fitPlattOnLogOdds(
+	raw: ArrayLike<number>,
+	y: Labels,
+): PlattCalibration {
+	return { ...fitPlatt(logOdds(raw), y), input: "log_odds" };
+}
+
+/** Calibrated probabilities of raw model scores, on the calibration's own input scale. */
+export function calibrate(
+	cal: PlattCalibration,
+	raw: ArrayLike<number>,
+): Float64Array {
+	return applyPlatt(cal, cal.input === "log_odds" ? logOdds(raw) : raw);
 }
 
 export function applyPlatt(

@@ -28,7 +28,7 @@ import {
 	type ModelArtifact,
 	predictWithArtifact,
 } from "./artifact.ts";
-import { applyPlatt, fitPlatt } from "./calibration.ts";
+import { calibrate, fitPlattOnLogOdds } from "./calibration.ts";
 import { evaluateCandidate } from "./evaluate.ts";
 import { fitMany } from "./learners/index.ts";
 import {
@@ -132,8 +132,8 @@ export async function trainAndRegister(
 	const holdRaw = subModel.predictProba(
 		buildMatrix(gold, preSub, split.holdout),
 	);
-	const calibration = fitPlatt(holdRaw, yHold);
-	const holdProba = applyPlatt(calibration, holdRaw);
+	const calibration = fitPlattOnLogOdds(holdRaw, yHold);
+	const holdProba = calibrate(calibration, holdRaw);
 	const threshold = chooseThreshold(yHold, holdProba, options.minRecall ?? 0.7);
 	const t3 = now();
 
