@@ -70,7 +70,12 @@ export async function runCommand(o: RunCommandOptions): Promise<number> {
 		onEvent: progress.onEvent,
 	});
 	process.stdout.write(
-		formatSummary(result.record, (performance.now() - t0) / 1000, lake),
+		formatSummary(
+			result.record,
+			(performance.now() - t0) / 1000,
+			lake,
+			progress.mapSeconds,
+		),
 	);
 	return result.ok ? 0 : 1;
 }
@@ -79,6 +84,7 @@ function formatSummary(
 	run: RunRecord | undefined,
 	seconds: number,
 	lake: Lake,
+	mapSeconds: ReadonlyMap<string, number> = new Map(),
 ): string {
 	if (!run) return "no run record\n";
 	const lines: string[] = [];
@@ -86,6 +92,14 @@ function formatSummary(
 	lines.push("", `Run ${run.runId}: ${status} in ${seconds.toFixed(1)} s`);
 	lines.push("", "Stage            seconds  rows");
 	for (const s of run.stages) {
+		// The bronze Map (all shards, in parallel) runs between ValidateRaw and BronzeReduce.
+		const map = mapSeconds.get("BronzeShards");
+		if (s.stage === "BronzeReduce" && map !== undefined) {
+			const d = s.detail as { shards?: number } | undefined;
+			lines.push(
+				`${"BronzeShards".padEnd(16)} ${map.toFixed(1).padStart(7)}  shards=${d?.shards ?? "?"} (Map, in parallel)`,
+			);
+		}
 		const rows = Object.entries(s.rows ?? {})
 			.map(([k, v]) => `${k}=${v.toLocaleString("en-US")}`)
 			.join(", ");

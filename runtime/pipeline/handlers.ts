@@ -492,7 +492,7 @@ export function createHandlers(): Record<
 			const champion = await loadChampion(new LocalModelRegistry(lake.root));
 			if (!champion)
 				throw new NoChampionError(
-					"no approved model is registered yet: nothing can score this batch (see the Train stage's gate decision)",
+					"no approved model is registered yet, so nothing can score this batch: the candidate was rejected by the promotion gate (see the Train stage). Small batches rarely reach it; for a trial run lower it with --gate.",
 				);
 			const gold = await readTable(lake, s.runId, "gold", "gold_customer");
 			const scored = scoreCustomers(gold, champion.artifact, champion.model, {

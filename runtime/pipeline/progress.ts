@@ -8,6 +8,8 @@ import type { EventLog } from "./run-local.ts";
 
 export class ProgressDisplay {
 	private readonly started = new Map<string, number>();
+	/** Wall seconds of the Map states (they have no handler of their own to record them). */
+	readonly mapSeconds = new Map<string, number>();
 	private bar?: cliProgress.SingleBar;
 	private shardsDone = 0;
 	private readonly t0 = Date.now();
@@ -34,7 +36,10 @@ export class ProgressDisplay {
 			case "StateExited": {
 				const t = this.started.get(e.state.name);
 				if (t === undefined) return;
-				if (e.state.type === "Map") this.stopBar();
+				if (e.state.type === "Map") {
+					this.stopBar();
+					this.mapSeconds.set(e.state.name, (e.timestamp - t) / 1000);
+				}
 				if (e.state.name === "ValidateRaw") {
 					const raw = (
 						e.state.output as { raw?: { shards?: unknown[] } } | undefined
