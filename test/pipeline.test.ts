@@ -122,6 +122,17 @@ describe("local pipeline run", () => {
 		expect(summary.gate).toMatchObject({ version: "v0001", passed: true });
 		expect(summary.faults.negative_elec_readings_clamped).toBeGreaterThan(0);
 		expect(summary.drift).toMatchObject({ referenceWritten: "v0001" });
+		// One EMF metrics document per stage execution (shards included).
+		const emf = (
+			await readFile(join(lake.runDir(r.runId), "metrics.jsonl"), "utf8")
+		)
+			.trim()
+			.split("\n")
+			.map((l) => JSON.parse(l) as { Stage: string; DurationSeconds: number });
+		expect(emf.filter((d) => d.Stage === "BronzeShard")).toHaveLength(4);
+		expect(emf.map((d) => d.Stage)).toEqual(
+			expect.arrayContaining(["ValidateRaw", "Train", "Drift"]),
+		);
 	});
 
 	it("scores with the champion on the next run without training", async () => {

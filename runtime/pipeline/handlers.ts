@@ -48,6 +48,7 @@ import {
 	type QualityReport,
 	type TableContract,
 } from "../monitoring/quality.ts";
+import { emitStageMetrics } from "../monitoring/stage-metrics.ts";
 import { loadChampion } from "../scoring/champion.ts";
 import { recommend, recommendationsTable } from "../scoring/recommendations.ts";
 import { scoreCustomers, tierCounts } from "../scoring/score.ts";
@@ -128,6 +129,14 @@ function stage<I extends { runId: string; dataRoot: string }, O>(
 			const { output, record } = await body(input, lake);
 			const seconds = (performance.now() - t0) / 1000;
 			log.info("stage succeeded", { seconds, ...record });
+			await emitStageMetrics({
+				runId: input.runId,
+				stage: name,
+				seconds,
+				rows: record?.rows,
+				faults: record?.faults,
+				localPath: join(lake.runDir(input.runId), "metrics.jsonl"),
+			});
 			if (name !== "BronzeShard")
 				await new LocalRunManifest(lake.root).recordStage(input.runId, {
 					stage: name,
