@@ -17,6 +17,7 @@ import {
 	locateConsumption,
 } from "../runtime/data/raw/consumption-source.ts";
 import { writeTinyBatch } from "./fixtures/raw/tiny-batch.ts";
+import { LocalObjectStore } from "../runtime/io/object-store.ts";
 
 const root = await mkdtemp(join(tmpdir(), "bronze-agg-"));
 afterAll(() => rm(root, { recursive: true, force: true }));
@@ -259,11 +260,12 @@ describe("shards merge to the single-pass result", () => {
 	it("shard results survive a round trip through Parquet + JSON (what a Lambda writes to S3)", async () => {
 		const shards = planConsumptionShards(byMonth, 3);
 		const parts = [];
+		const store = new LocalObjectStore(join(root, "shard-out"));
 		for (const shard of shards) {
 			const agg = await aggregateConsumptionShard(shard);
-			const path = join(root, "shard-out", `${shard.id}.parquet`);
-			await writeShardAggregate(path, agg);
-			parts.push(await readShardAggregate(path));
+			const key = `${shard.id}.parquet`;
+			await writeShardAggregate(store, key, agg);
+			parts.push(await readShardAggregate(store, key));
 		}
 		const fromFiles = mergeShardAggregates(parts);
 		const direct = await aggregateConsumption(byMonth, { shards: 1 });

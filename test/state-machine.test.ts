@@ -40,6 +40,61 @@ describe("state machine definition", () => {
 		expect(isValid).toBe(true);
 	});
 
+	it("has a Distributed Map variant that reads the shard list from the lake and writes results there", () => {
+		const def = buildDefinition({
+			resourceFor: (s) => `arn:aws:lambda:eu-west-1:123456789012:function:${s}`,
+			mapMode: "DISTRIBUTED",
+			lakeBucket: "lake-bucket",
+		}) as { States: Record<string, Record<string, unknown>> };
+		const { isValid, errors } = aslValidator(def);
+		expect(errors).toEqual([]);
+		expect(isValid).toBe(true);
+		const map = def.States.BronzeShards;
+		expect(map.ItemsPath).toBeUndefined();
+		expect(map.ItemReader).toMatchObject({
+			Parameters: { Bucket: "lake-bucket", "Key.$": "$.raw.shardsKey" },
+		});
+		expect(map.ResultWriter).toMatchObject({
+			Parameters: { Bucket: "lake-bucket" },
+		});
+		expect(
+			(map.ItemProcessor as { ProcessorConfig: unknown }).ProcessorConfig,
+		).toEqual({ Mode: "DISTRIBUTED", ExecutionType: "STANDARD" });
+		// The long shard list stays out of the state.
+		expect(def.States.ValidateRaw.ResultSelector).toEqual({
+			"shardCount.$": "$.shardCount",
+			"shardsKey.$": "$.shardsKey",
+			"rows.$": "$.rows",
+		});
+		expect(() =>
+			buildDefinition({ resourceFor: String, mapMode: "DISTRIBUTED" }),
+		).toThrow(/lakeBucket/);
+	});
+
+	it("lets the report publication be another kind of task (the report build container in AWS)", () => {
+		const parameters = {
+			Cluster: "c",
+			TaskDefinition: "t",
+			LaunchType: "FARGATE",
+		};
+		const def = buildDefinition({
+			resourceFor: (s) => `arn:aws:lambda:eu-west-1:123456789012:function:${s}`,
+			publishReport: {
+				resource: "arn:aws:states:::ecs:runTask.sync",
+				parameters,
+			},
+		}) as { States: Record<string, Record<string, unknown>> };
+		expect(aslValidator(def).errors).toEqual([]);
+		expect(def.States.PublishReport).toMatchObject({
+			Type: "Task",
+			Resource: "arn:aws:states:::ecs:runTask.sync",
+			Parameters: parameters,
+			Next: "MarkSucceeded",
+			Catch: [{ Next: "MarkFailed" }],
+		});
+		expect(def.States.Drift.Next).toBe("PublishReport");
+	});
+
 	it("gives every Task a Retry on transient errors and a Catch to MarkFailed", () => {
 		const def = buildDefinition() as {
 			States: Record<string, Record<string, unknown>>;
@@ -69,6 +124,7 @@ describe("state machine definition", () => {
 			"Score",
 			"Recommend",
 			"Drift",
+			"PublishReport",
 			"MarkSucceeded",
 		]);
 		expect(calls.filter((c) => c === "BronzeShard")).toHaveLength(3);

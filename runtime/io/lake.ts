@@ -1,16 +1,20 @@
 /**
- * Local data lake layout (the embedded default; S3 mirrors the same keys):
+ * The data lake layout, as object-store keys (S3 in AWS, a folder locally —
+ * the local path of a key is `<root>/<key>`):
  *
- *   <root>/raw/<batch_id>/...                      raw batch, never modified
- *   <root>/runs/<run_id>/staged/<dataset>.parquet  the validated small raw datasets
- *   <root>/runs/<run_id>/<layer>/<table>.parquet   every output, under its run id
- *   <root>/runs/<run_id>/quality/<table>.json      data-quality report per table
- *   <root>/runs/<run_id>/run_report.json           counts, faults, timings
- *   <root>/latest.json                             pointer to the last successful run
+ *   raw/<batch_id>/...                         raw batch, never modified
+ *   runs/<run_id>/staged/<dataset>.parquet     the validated small raw datasets
+ *   runs/<run_id>/<layer>/<table>.parquet      every output, under its run id
+ *   runs/<run_id>/quality/<table>.json         data-quality report per table
+ *   runs/<run_id>/run_report.json              counts, faults, timings
+ *   models/<version>/...                       registry artifacts, drift reference
+ *   latest.json                                pointer to the last successful run
  */
 import { readFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { writeFileAtomic } from "./atomic.ts";
+import { ObjectNotFoundError, type ObjectStore } from "./object-store.ts";
+import { parquetToTable, type Table, tableToParquet } from "./tables.ts";
 
 export type Layer =
 	| "staged"
@@ -23,25 +27,41 @@ export type Layer =
 	| "quality"
 	| "reports";
 
+/** Every key of the layout, in one place. */
+export const lakeKeys = {
+	rawPrefix: (batchId: string) => `raw/${batchId}/`,
+	runPrefix: (runId: string) => `runs/${runId}/`,
+	table: (runId: string, layer: Layer, table: string) =>
+		`runs/${runId}/${layer}/${table}.parquet`,
+	doc: (runId: string, layer: Layer, name: string) =>
+		`runs/${runId}/${layer}/${name}.json`,
+	runReport: (runId: string) => `runs/${runId}/run_report.json`,
+	/** The drift reference of a model: the population it was trained on. */
+	driftReference: (version: string) =>
+		`models/${version}/drift_reference.parquet`,
+	latest: "latest.json",
+} as const;
+
+/** Local paths of the layout under a folder (the embedded default, tests, CLI). */
 export class Lake {
 	readonly root: string;
 	constructor(root = process.env.SPANISHGAS_DATA_DIR ?? "data") {
 		this.root = resolve(root);
 	}
 	rawDir(batchId: string): string {
-		return join(this.root, "raw", batchId);
+		return join(this.root, lakeKeys.rawPrefix(batchId));
 	}
 	runDir(runId: string): string {
-		return join(this.root, "runs", runId);
+		return join(this.root, lakeKeys.runPrefix(runId));
 	}
 	tablePath(runId: string, layer: Layer, table: string): string {
-		return join(this.runDir(runId), layer, `${table}.parquet`);
+		return join(this.root, lakeKeys.table(runId, layer, table));
 	}
 	docPath(runId: string, layer: Layer, name: string): string {
-		return join(this.runDir(runId), layer, `${name}.json`);
+		return join(this.root, lakeKeys.doc(runId, layer, name));
 	}
 	get latestPath(): string {
-		return join(this.root, "latest.json");
+		return join(this.root, lakeKeys.latest);
 	}
 	async latest(): Promise<LatestPointer | undefined> {
 		try {
@@ -52,16 +72,55 @@ export class Lake {
 			return undefined;
 		}
 	}
-	/** Move "latest" to a succeeded run (atomic rename). */
-	async setLatest(pointer: LatestPointer): Promise<void> {
-		await writeJsonAtomic(this.latestPath, pointer);
-	}
 }
 
 export interface LatestPointer {
 	runId: string;
 	batchId: string;
 	finishedAt: string;
+}
+
+export async function getTable(
+	store: ObjectStore,
+	key: string,
+): Promise<Table> {
+	return parquetToTable(await store.get(key));
+}
+
+export async function putTable(
+	store: ObjectStore,
+	key: string,
+	table: Table,
+): Promise<void> {
+	await store.put(key, tableToParquet(table), {
+		contentType: "application/vnd.apache.parquet",
+	});
+}
+
+export async function getJson<T>(store: ObjectStore, key: string): Promise<T> {
+	return JSON.parse(await store.getText(key)) as T;
+}
+
+export async function putJson(
+	store: ObjectStore,
+	key: string,
+	value: unknown,
+): Promise<void> {
+	await store.put(key, `${JSON.stringify(value, null, 2)}\n`, {
+		contentType: "application/json",
+	});
+}
+
+/** The last successful run, if any. */
+export async function readLatest(
+	store: ObjectStore,
+): Promise<LatestPointer | undefined> {
+	try {
+		return await getJson<LatestPointer>(store, lakeKeys.latest);
+	} catch (e) {
+		if (e instanceof ObjectNotFoundError) return undefined;
+		throw e;
+	}
 }
 
 export async function writeJsonAtomic(

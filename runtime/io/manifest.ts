@@ -48,6 +48,8 @@ export interface RunManifest {
 	succeed(runId: string, summary: Record<string, unknown>): Promise<void>;
 	fail(runId: string, error: { name: string; message: string }): Promise<void>;
 	get(runId: string): Promise<RunRecord | undefined>;
+	/** The run currently holding the batch's claim, if any. */
+	claimOf(batchId: string): Promise<RunRecord | undefined>;
 	list(): Promise<RunRecord[]>;
 }
 

@@ -38,6 +38,48 @@ export interface ObjectStore {
 	download(key: string, localPath: string): Promise<void>;
 	/** Remove an object; removing a missing key is not an error (as in S3). */
 	delete(key: string): Promise<void>;
+	/**
+	 * The object's own file when the store is a local folder, so native readers
+	 * (DuckDB) read it in place instead of through a copy. Absent on S3.
+	 */
+	localPath?(key: string): string;
+}
+
+/**
+ * A local file holding the object: the store's own file when it has one,
+ * otherwise a download into `scratchDir` under the same key.
+ */
+export async function materialize(
+	store: ObjectStore,
+	key: string,
+	scratchDir: string,
+): Promise<string> {
+	if (store.localPath) return store.localPath(key);
+	const target = join(scratchDir, checkKey(key));
+	await store.download(key, target);
+	return target;
+}
+
+/**
+ * A local folder holding every object under `prefix` (a "folder/" prefix):
+ * the store's own folder when it is local, otherwise a download of each object.
+ */
+export async function materializePrefix(
+	store: ObjectStore,
+	prefix: string,
+	scratchDir: string,
+): Promise<string> {
+	const folder = checkPrefix(prefix).replace(/\/+$/, "");
+	if (store.localPath) return dirname(store.localPath(`${folder}/x`));
+	const keys = await store.list(`${folder}/`);
+	// A few downloads at a time: enough to fill the link, bounded for big batches.
+	let next = 0;
+	const worker = async () => {
+		while (next < keys.length)
+			await materialize(store, keys[next++], scratchDir);
+	};
+	await Promise.all(Array.from({ length: Math.min(8, keys.length) }, worker));
+	return join(scratchDir, folder);
 }
 
 /** The key names no object. Permanent (the state machine does not retry it). */
@@ -129,6 +171,10 @@ export class LocalObjectStore implements ObjectStore {
 		if (!path.startsWith(this.root + sep))
 			throw new InvalidObjectKeyError(key, "escapes the store root");
 		return path;
+	}
+
+	localPath(key: string): string {
+		return this.path(key);
 	}
 
 	async get(key: string): Promise<Uint8Array> {

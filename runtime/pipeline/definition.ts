@@ -17,6 +17,7 @@ export const TASK_STAGES = [
 	"Score",
 	"Recommend",
 	"Drift",
+	"PublishReport",
 	"MarkSucceeded",
 	"MarkFailed",
 ] as const;
@@ -38,6 +39,22 @@ export interface DefinitionOptions {
 	maxConcurrency?: number;
 	/** Seconds before the first retry of a transient error. */
 	retryIntervalSeconds?: number;
+	/**
+	 * INLINE (default, and the only mode the local runner has): the shard list
+	 * travels in the state. DISTRIBUTED: a Distributed Map reads the list from
+	 * the lake (ValidateRaw's `shardsKey`) and writes its results there, for
+	 * shard counts beyond an inline Map's limits (40 concurrent iterations,
+	 * 256 KB of state, 25,000 history events).
+	 */
+	mapMode?: "INLINE" | "DISTRIBUTED";
+	/** The lake bucket (DISTRIBUTED only: where the Map reads items and writes results). */
+	lakeBucket?: string;
+	/**
+	 * The report publication task. Default: a Task on resourceFor("PublishReport")
+	 * (the local handler). In AWS, the report build container, e.g.
+	 * `{ resource: "arn:aws:states:::ecs:runTask.sync", parameters: {...} }`.
+	 */
+	publishReport?: { resource: string; parameters?: Record<string, unknown> };
 }
 
 type State = Record<string, unknown>;
@@ -50,6 +67,11 @@ export function localResource(stage: TaskStage): string {
 export function buildDefinition(
 	o: DefinitionOptions = { resourceFor: localResource },
 ): State {
+	const distributed = o.mapMode === "DISTRIBUTED";
+	if (distributed && !o.lakeBucket)
+		throw new Error(
+			"buildDefinition: mapMode DISTRIBUTED needs lakeBucket (the Map reads its items from the lake)",
+		);
 	const retry = [
 		{
 			ErrorEquals: TRANSIENT_ERRORS,
@@ -76,22 +98,48 @@ export function buildDefinition(
 
 	return {
 		Comment:
-			"SpanishGas churn pipeline: raw → bronze → silver → gold → model → scoring → recommendations → drift",
+			"SpanishGas churn pipeline: raw → bronze → silver → gold → model → scoring → recommendations → drift → report",
 		StartAt: "ValidateRaw",
 		States: {
-			ValidateRaw: task("ValidateRaw", "BronzeShards", "$.raw"),
+			ValidateRaw: distributed
+				? {
+						...task("ValidateRaw", "BronzeShards", "$.raw"),
+						// Keep the (possibly long) shard list out of the state: the Map reads it from S3.
+						ResultSelector: {
+							"shardCount.$": "$.shardCount",
+							"shardsKey.$": "$.shardsKey",
+							"rows.$": "$.rows",
+						},
+					}
+				: task("ValidateRaw", "BronzeShards", "$.raw"),
 			BronzeShards: {
 				Type: "Map",
-				ItemsPath: "$.raw.shards",
+				...(distributed
+					? {
+							ItemReader: {
+								Resource: "arn:aws:states:::s3:getObject",
+								ReaderConfig: { InputType: "JSON" },
+								Parameters: {
+									Bucket: o.lakeBucket,
+									"Key.$": "$.raw.shardsKey",
+								},
+							},
+							ResultWriter: {
+								Resource: "arn:aws:states:::s3:putObject",
+								Parameters: { Bucket: o.lakeBucket, Prefix: "map-results" },
+							},
+						}
+					: { ItemsPath: "$.raw.shards" }),
 				ItemSelector: {
 					"runId.$": "$.runId",
-					"dataRoot.$": "$.dataRoot",
 					"shard.$": "$$.Map.Item.Value",
 					"index.$": "$$.Map.Item.Index",
 				},
 				MaxConcurrency: o.maxConcurrency ?? 2,
 				ItemProcessor: {
-					ProcessorConfig: { Mode: "INLINE" },
+					ProcessorConfig: distributed
+						? { Mode: "DISTRIBUTED", ExecutionType: "STANDARD" }
+						: { Mode: "INLINE" },
 					StartAt: "BronzeShard",
 					States: {
 						BronzeShard: {
@@ -120,7 +168,16 @@ export function buildDefinition(
 			Train: task("Train", "Score", "$.train"),
 			Score: task("Score", "Recommend", "$.score"),
 			Recommend: task("Recommend", "Drift", "$.recommend"),
-			Drift: task("Drift", "MarkSucceeded", "$.drift"),
+			Drift: task("Drift", "PublishReport", "$.drift"),
+			PublishReport: o.publishReport
+				? {
+						...task("PublishReport", "MarkSucceeded", "$.report"),
+						Resource: o.publishReport.resource,
+						...(o.publishReport.parameters
+							? { Parameters: o.publishReport.parameters }
+							: {}),
+					}
+				: task("PublishReport", "MarkSucceeded", "$.report"),
 			MarkSucceeded: task("MarkSucceeded", "Done", "$.result"),
 			Done: { Type: "Succeed" },
 			MarkFailed: {

@@ -5,10 +5,15 @@
  */
 import { join } from "node:path";
 import { Lake } from "../io/lake.ts";
-import { LocalRunManifest, type RunRecord } from "../io/manifest.ts";
+import type { RunRecord } from "../io/manifest.ts";
 import { fileSink, rootLogger } from "../log.ts";
 import type { TaskStage } from "./definition.ts";
-import { createHandlers, type RunInput } from "./handlers.ts";
+import {
+	createHandlers,
+	type ReportPublisher,
+	type RunInput,
+} from "./handlers.ts";
+import { localPlatform } from "./platform.ts";
 import { newRunId } from "./run-id.ts";
 import {
 	type EventLog,
@@ -30,6 +35,8 @@ export interface ExecuteOptions {
 	/** Replace some handlers (tests inject failures this way). */
 	handlers?: Partial<Record<TaskStage, StageHandler>>;
 	runId?: string;
+	/** Builds the report site in PublishReport (the CLI's default); tests leave it out. */
+	publishReport?: ReportPublisher;
 }
 
 export interface ExecuteResult {
@@ -46,7 +53,8 @@ export class RunRefusedError extends Error {
 export async function executeRun(o: ExecuteOptions): Promise<ExecuteResult> {
 	const lake = new Lake(o.dataRoot);
 	const runId = o.runId ?? newRunId(o.batchId);
-	const manifest = new LocalRunManifest(lake.root);
+	const platform = localPlatform(lake.root);
+	const manifest = platform.manifest;
 	if (
 		!(await manifest.start(o.batchId, runId, { rerun: true, force: o.force }))
 	) {
@@ -70,7 +78,13 @@ export async function executeRun(o: ExecuteOptions): Promise<ExecuteResult> {
 	let ok = true;
 	try {
 		await runStateMachineLocal(input as unknown as Record<string, unknown>, {
-			handlers: { ...createHandlers(), ...o.handlers },
+			handlers: {
+				...createHandlers({
+					platform: () => platform,
+					publishReport: o.publishReport,
+				}),
+				...o.handlers,
+			},
 			maxConcurrency: o.concurrency ?? 2,
 			onEvent: o.onEvent,
 		});

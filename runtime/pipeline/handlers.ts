@@ -4,8 +4,7 @@
  * lake under the run id. The same functions run in-process locally and as
  * Lambda handlers in AWS.
  */
-import { existsSync, readdirSync } from "node:fs";
-import { join } from "node:path";
+import { relative } from "node:path";
 import { buildBronzeCustomer } from "../data/bronze/bronze-customer.ts";
 import { buildBronzeCustomerMonth } from "../data/bronze/bronze-customer-month.ts";
 import type { ConsumptionShard } from "../data/bronze/consumption-shards.ts";
@@ -31,13 +30,23 @@ import { DataQualityError } from "../errors.ts";
 import { buildGold } from "../features/build-gold.ts";
 import { defaultAsOfDate } from "../features/dates.ts";
 import { GOLD_CONTRACT } from "../features/gold-contract.ts";
-import { Lake, readJson, writeJsonAtomic } from "../io/lake.ts";
-import { LocalRunManifest, type StageRecord } from "../io/manifest.ts";
-import { readParquetFile, type Table, writeParquetFile } from "../io/tables.ts";
+import {
+	getJson,
+	getTable,
+	type Layer,
+	lakeKeys,
+	putJson,
+	putTable,
+} from "../io/lake.ts";
+import type { StageRecord } from "../io/manifest.ts";
+import {
+	materialize,
+	materializePrefix,
+	ObjectNotFoundError,
+} from "../io/object-store.ts";
+import type { Table } from "../io/tables.ts";
 import { rootLogger } from "../log.ts";
-import { LocalModelRegistry } from "../model/registry.ts";
 import { trainAndRegister } from "../model/train.ts";
-import { LocalAlerts } from "../monitoring/alerts.ts";
 import {
 	driftReference,
 	driftReport,
@@ -53,12 +62,14 @@ import { loadChampion } from "../scoring/champion.ts";
 import { recommend, recommendationsTable } from "../scoring/recommendations.ts";
 import { scoreCustomers, tierCounts } from "../scoring/score.ts";
 import type { TaskStage } from "./definition.ts";
+import { localPlatform, type Platform } from "./platform.ts";
 
 /** The execution input: what a run is about. */
 export interface RunInput {
 	runId: string;
 	batchId: string;
-	dataRoot: string;
+	/** The local data folder (embedded default); absent in AWS, where the platform comes from the environment. */
+	dataRoot?: string;
 	/** auto: train when there is no champion, otherwise score with it. */
 	mode: "auto" | "train" | "score";
 	shardCount: number;
@@ -67,19 +78,24 @@ export interface RunInput {
 }
 
 export interface ValidateOutput {
+	/** The shards, inline (an inline Map iterates over them). */
 	shards: ConsumptionShard[];
+	shardCount: number;
+	/** Lake key of the same list as a JSON array (a Distributed Map's ItemReader). */
+	shardsKey: string;
 	rows: Record<string, number>;
 }
 export interface ShardInput {
 	runId: string;
-	dataRoot: string;
+	dataRoot?: string;
 	shard: ConsumptionShard;
 	index: number;
 }
 export interface ShardOutput {
 	index: number;
 	seconds: number;
-	path: string;
+	/** Lake key of the shard's partial aggregate. */
+	key: string;
 	rowsRead: number;
 	customerMonths: number;
 }
@@ -101,11 +117,6 @@ export interface RunState extends RunInput {
 	error?: { Error: string; Cause: string };
 }
 
-/** Where the champion's drift reference lives (beside its registry artifacts). */
-export function driftReferencePath(lake: Lake, version: string): string {
-	return join(lake.root, "models", version, "drift_reference.parquet");
-}
-
 class NoChampionError extends Error {
 	override readonly name = "NoChampionError";
 }
@@ -115,18 +126,31 @@ interface StageResult<O> {
 	record?: Omit<StageRecord, "stage" | "seconds">;
 }
 
-/** Times a stage, logs it and records it in the manifest. */
-function stage<I extends { runId: string; dataRoot: string }, O>(
+/** Resolves the platform a stage input runs on. */
+export type PlatformResolver = (input: { dataRoot?: string }) => Platform;
+
+/** The embedded default: the local platform on the input's data folder. */
+export const localResolver: PlatformResolver = (input) => {
+	if (!input.dataRoot)
+		throw new Error(
+			"the local platform needs dataRoot in the execution input (in Lambda the platform comes from the environment)",
+		);
+	return localPlatform(input.dataRoot);
+};
+
+/** Times a stage, logs it, emits its metrics and records it in the manifest. */
+function stage<I extends { runId: string; dataRoot?: string }, O>(
 	name: TaskStage,
-	body: (input: I, lake: Lake) => Promise<StageResult<O>>,
+	resolve: PlatformResolver,
+	body: (input: I, p: Platform) => Promise<StageResult<O>>,
 ): (input: I) => Promise<O> {
 	return async (input) => {
 		const log = rootLogger.child({ runId: input.runId, stage: name });
-		const lake = new Lake(input.dataRoot);
+		const p = resolve(input);
 		const t0 = performance.now();
 		log.info("stage started");
 		try {
-			const { output, record } = await body(input, lake);
+			const { output, record } = await body(input, p);
 			const seconds = (performance.now() - t0) / 1000;
 			log.info("stage succeeded", { seconds, ...record });
 			await emitStageMetrics({
@@ -135,10 +159,11 @@ function stage<I extends { runId: string; dataRoot: string }, O>(
 				seconds,
 				rows: record?.rows,
 				faults: record?.faults,
-				localPath: join(lake.runDir(input.runId), "metrics.jsonl"),
+				localPath: p.metricsPath?.(input.runId),
 			});
+			// Map iterations report through the reduce, which records the whole bronze.
 			if (name !== "BronzeShard")
-				await new LocalRunManifest(lake.root).recordStage(input.runId, {
+				await p.manifest.recordStage(input.runId, {
 					stage: name,
 					seconds,
 					...record,
@@ -156,13 +181,17 @@ function stage<I extends { runId: string; dataRoot: string }, O>(
 
 /** Checks a table against its contract, saves the report, and stops the run on errors. */
 async function qualityGate(
-	lake: Lake,
+	p: Platform,
 	runId: string,
 	contract: TableContract,
 	table: Table,
 ): Promise<QualityReport> {
 	const report = checkTable(contract, table);
-	await writeJsonAtomic(lake.docPath(runId, "quality", contract.table), report);
+	await putJson(
+		p.store,
+		lakeKeys.doc(runId, "quality", contract.table),
+		report,
+	);
 	if (!report.passed)
 		throw new DataQualityError(
 			report.violations.filter((v) => v.severity === "error"),
@@ -171,23 +200,19 @@ async function qualityGate(
 }
 
 async function saveTable(
-	lake: Lake,
+	p: Platform,
 	runId: string,
-	layer: "bronze" | "silver" | "gold" | "scored",
+	layer: Layer,
 	contract: TableContract | undefined,
 	name: string,
 	table: Table,
 ) {
-	if (contract) await qualityGate(lake, runId, contract, table);
-	await writeParquetFile(lake.tablePath(runId, layer, name), table);
+	if (contract) await qualityGate(p, runId, contract, table);
+	await putTable(p.store, lakeKeys.table(runId, layer, name), table);
 }
 
-const readTable = (
-	lake: Lake,
-	runId: string,
-	layer: "bronze" | "silver" | "gold" | "scored",
-	name: string,
-) => readParquetFile(lake.tablePath(runId, layer, name));
+const readTable = (p: Platform, runId: string, layer: Layer, name: string) =>
+	getTable(p.store, lakeKeys.table(runId, layer, name));
 
 const STAGED_TABLES = [
 	"churnLabel",
@@ -198,36 +223,35 @@ const STAGED_TABLES = [
 	"costs",
 ] as const;
 
+/** Staged metadata of the raw batch (the consumption source holds lake keys, not local paths). */
+type StagedMeta = Pick<RawBatch, "batchDir" | "consumption" | "faults">;
+
 /**
  * Validated small raw datasets are staged once as Parquet under the run, so
  * the reduce reads them back in milliseconds instead of re-parsing the CSVs
  * (≈ 5 s at full scale). The raw batch itself is never touched.
  */
 async function stageRaw(
-	lake: Lake,
+	p: Platform,
 	runId: string,
 	raw: RawBatch,
+	meta: StagedMeta,
 ): Promise<void> {
 	await Promise.all(
 		STAGED_TABLES.map((t) =>
-			writeParquetFile(lake.tablePath(runId, "staged", t), raw[t]),
+			putTable(p.store, lakeKeys.table(runId, "staged", t), raw[t]),
 		),
 	);
-	await writeJsonAtomic(lake.docPath(runId, "staged", "batch"), {
-		batchDir: raw.batchDir,
-		consumption: raw.consumption,
-		faults: raw.faults,
-	});
+	await putJson(p.store, lakeKeys.doc(runId, "staged", "batch"), meta);
 }
 
-async function readStagedRaw(lake: Lake, runId: string): Promise<RawBatch> {
-	const meta = await readJson<
-		Pick<RawBatch, "batchDir" | "consumption" | "faults">
-	>(lake.docPath(runId, "staged", "batch"));
+async function readStagedRaw(p: Platform, runId: string): Promise<RawBatch> {
+	const meta = await getJson<StagedMeta>(
+		p.store,
+		lakeKeys.doc(runId, "staged", "batch"),
+	);
 	const tables = await Promise.all(
-		STAGED_TABLES.map((t) =>
-			readParquetFile(lake.tablePath(runId, "staged", t)),
-		),
+		STAGED_TABLES.map((t) => readTable(p, runId, "staged", t)),
 	);
 	return {
 		...meta,
@@ -237,13 +261,32 @@ async function readStagedRaw(lake: Lake, runId: string): Promise<RawBatch> {
 	};
 }
 
+/** Local file paths (under the materialised batch folder) → lake keys, and back. */
+function piecesToKeys(
+	shards: ConsumptionShard[],
+	localBatchDir: string,
+	rawPrefix: string,
+): ConsumptionShard[] {
+	return shards.map((sh) => ({
+		...sh,
+		pieces: sh.pieces.map((pc) => ({
+			...pc,
+			path: rawPrefix + relative(localBatchDir, pc.path).split("\\").join("/"),
+		})),
+	}));
+}
+
+/** The key of a shard's partial aggregate (its metadata is `<key>.json`). */
+const shardKey = (runId: string, shardId: string) =>
+	lakeKeys.table(runId, "bronze", `shards/${shardId}`);
+
 /**
  * The run-history record of a succeeded run (the report's pipeline-status
  * data): rows per table, faults absorbed, quality per table, gate decision,
  * scoring and drift summaries.
  */
 async function runSummary(
-	lake: Lake,
+	p: Platform,
 	s: RunState,
 	stages: StageRecord[],
 ): Promise<Record<string, unknown>> {
@@ -255,15 +298,15 @@ async function runSummary(
 		for (const [k, v] of Object.entries(st.faults ?? {}))
 			if (v > 0) faults[k] = (faults[k] ?? 0) + v;
 	}
-	const qualityDir = join(lake.runDir(s.runId), "quality");
 	const quality: Record<
 		string,
 		{ passed: boolean; errors: number; warnings: number }
 	> = {};
-	for (const f of existsSync(qualityDir)
-		? readdirSync(qualityDir).filter((x) => x.endsWith(".json"))
-		: []) {
-		const q = await readJson<QualityReport>(join(qualityDir, f));
+	const qualityKeys = (
+		await p.store.list(lakeKeys.doc(s.runId, "quality", ""))
+	).filter((k) => k.endsWith(".json"));
+	for (const key of qualityKeys) {
+		const q = await getJson<QualityReport>(p.store, key);
 		quality[q.table] = {
 			passed: q.passed,
 			errors: q.errors,
@@ -284,21 +327,62 @@ async function runSummary(
 		score: detail("Score") ?? null,
 		recommendations: detail("Recommend") ?? null,
 		drift: detail("Drift") ?? null,
+		report: detail("PublishReport") ?? null,
 		seconds: Object.fromEntries(
 			stages.map((x) => [x.stage, Number(x.seconds.toFixed(2))]),
 		),
 	};
 }
 
-export function createHandlers(): Record<
+/** What PublishReport does: build the site for a run and put it where it is served. */
+export type ReportPublisher = (
+	p: Platform,
+	run: { runId: string; batchId: string },
+) => Promise<Record<string, unknown>>;
+
+export interface HandlerOptions {
+	/** Where each input's state lives (default: the local platform on its dataRoot). */
+	platform?: PlatformResolver;
+	/** Builds and publishes the report; without one, PublishReport records that it was skipped. */
+	publishReport?: ReportPublisher;
+}
+
+export type StageHandlers = Record<
 	TaskStage,
 	(input: never) => Promise<unknown>
-> {
+>;
+
+export function createHandlers(o: HandlerOptions = {}): StageHandlers {
+	const resolve = o.platform ?? localResolver;
+
 	const ValidateRaw = stage<RunState, ValidateOutput>(
 		"ValidateRaw",
-		async (s, lake) => {
-			const raw = await loadRawBatch(lake.rawDir(s.batchId));
-			await stageRaw(lake, s.runId, raw);
+		resolve,
+		async (s, p) => {
+			const rawPrefix = lakeKeys.rawPrefix(s.batchId);
+			const batchDir = await materializePrefix(
+				p.store,
+				rawPrefix,
+				p.scratchDir,
+			);
+			const raw = await loadRawBatch(batchDir);
+			const planned = planConsumptionShards(raw.consumption, s.shardCount);
+			const shards = piecesToKeys(planned, batchDir, rawPrefix);
+			const consumption = {
+				...raw.consumption,
+				files: raw.consumption.files.map((f) => ({
+					...f,
+					path: rawPrefix + relative(batchDir, f.path).split("\\").join("/"),
+				})),
+			};
+			await stageRaw(p, s.runId, raw, {
+				batchDir: rawPrefix,
+				consumption,
+				faults: raw.faults,
+			});
+			// The shard list as a JSON array: a Distributed Map reads its items from it.
+			const shardsKey = lakeKeys.doc(s.runId, "staged", "shards");
+			await p.store.put(shardsKey, JSON.stringify(shards));
 			const rows = {
 				churn_label: raw.churnLabel.numRows(),
 				customer_attributes: raw.attributes.numRows(),
@@ -307,9 +391,8 @@ export function createHandlers(): Record<
 				price_history: raw.prices.numRows(),
 				costs_by_province_month: raw.costs.numRows(),
 			};
-			const shards = planConsumptionShards(raw.consumption, s.shardCount);
 			return {
-				output: { shards, rows },
+				output: { shards, shardCount: shards.length, shardsKey, rows },
 				record: { rows, faults: raw.faults, detail: { shards: shards.length } },
 			};
 		},
@@ -317,17 +400,28 @@ export function createHandlers(): Record<
 
 	const BronzeShard = stage<ShardInput, ShardOutput>(
 		"BronzeShard",
-		async (s, lake) => {
+		resolve,
+		async (s, p) => {
 			const t0 = performance.now();
-			const agg = await aggregateConsumptionShard(s.shard, { threads: 1 });
-			const path = lake.tablePath(s.runId, "bronze", `shards/${s.shard.id}`);
-			await writeShardAggregate(path, agg);
+			// DuckDB reads files: the pieces' own files locally, downloads to scratch in Lambda.
+			const pieces = await Promise.all(
+				s.shard.pieces.map(async (pc) => ({
+					...pc,
+					path: await materialize(p.store, pc.path, p.scratchDir),
+				})),
+			);
+			const agg = await aggregateConsumptionShard(
+				{ ...s.shard, pieces },
+				{ threads: 1 },
+			);
+			const key = shardKey(s.runId, s.shard.id);
+			await writeShardAggregate(p.store, key, agg);
 			const seconds = (performance.now() - t0) / 1000;
 			return {
 				output: {
 					index: s.index,
 					seconds,
-					path,
+					key,
 					rowsRead: agg.rowsRead,
 					customerMonths: agg.table.numRows(),
 				},
@@ -337,16 +431,35 @@ export function createHandlers(): Record<
 
 	const BronzeReduce = stage<RunState, BronzeOutput>(
 		"BronzeReduce",
-		async (s, lake) => {
+		resolve,
+		async (s, p) => {
+			// The shard list, not the Map's result, says what to merge: a Distributed
+			// Map writes its results to S3 instead of the state.
+			const shardIds = (
+				await getJson<ConsumptionShard[]>(
+					p.store,
+					s.raw?.shardsKey ?? lakeKeys.doc(s.runId, "staged", "shards"),
+				)
+			).map((sh) => sh.id);
 			const parts = await Promise.all(
-				(s.bronzeShards ?? []).map((o) => readShardAggregate(o.path)),
+				shardIds.map(async (id) => {
+					try {
+						return await readShardAggregate(p.store, shardKey(s.runId, id));
+					} catch (e) {
+						if (e instanceof ObjectNotFoundError)
+							throw new Error(
+								`bronze shard ${id} has no result in the lake (${e.key}); the Map did not complete it`,
+							);
+						throw e;
+					}
+				}),
 			);
 			const merged = mergeShardAggregates(parts);
-			const raw = await readStagedRaw(lake, s.runId);
+			const raw = await readStagedRaw(p, s.runId);
 			const customer = buildBronzeCustomer(raw);
 			const month = buildBronzeCustomerMonth(merged.table, raw, customer.table);
 			await saveTable(
-				lake,
+				p,
 				s.runId,
 				"bronze",
 				BRONZE_CUSTOMER_CONTRACT,
@@ -354,7 +467,7 @@ export function createHandlers(): Record<
 				customer.table,
 			);
 			await saveTable(
-				lake,
+				p,
 				s.runId,
 				"bronze",
 				BRONZE_CUSTOMER_MONTH_CONTRACT,
@@ -362,12 +475,13 @@ export function createHandlers(): Record<
 				month.table,
 			);
 			const asOfDate = defaultAsOfDate(merged.maxTimestamp);
-			const hourly = parts.reduce((a, p) => a + p.rowsRead, 0);
+			const hourly = parts.reduce((a, x) => a + x.rowsRead, 0);
 			const rows = {
 				consumption_hourly: hourly,
 				bronze_customer: customer.table.numRows(),
 				bronze_customer_month: month.table.numRows(),
 			};
+			const timings = Array.isArray(s.bronzeShards) ? s.bronzeShards : [];
 			return {
 				output: { rows, asOfDate },
 				record: {
@@ -376,14 +490,8 @@ export function createHandlers(): Record<
 					detail: {
 						asOfDate,
 						shards: parts.length,
-						shardSecondsTotal: (s.bronzeShards ?? []).reduce(
-							(a, o) => a + o.seconds,
-							0,
-						),
-						shardSecondsMax: Math.max(
-							0,
-							...(s.bronzeShards ?? []).map((o) => o.seconds),
-						),
+						shardSecondsTotal: timings.reduce((a, x) => a + x.seconds, 0),
+						shardSecondsMax: Math.max(0, ...timings.map((x) => x.seconds)),
 					},
 				},
 			};
@@ -392,16 +500,17 @@ export function createHandlers(): Record<
 
 	const Silver = stage<RunState, { rows: Record<string, number> }>(
 		"Silver",
-		async (s, lake) => {
+		resolve,
+		async (s, p) => {
 			const [bc, bcm] = await Promise.all([
-				readTable(lake, s.runId, "bronze", "bronze_customer"),
-				readTable(lake, s.runId, "bronze", "bronze_customer_month"),
+				readTable(p, s.runId, "bronze", "bronze_customer"),
+				readTable(p, s.runId, "bronze", "bronze_customer_month"),
 			]);
 			const silver = await buildSilver(bc, bcm, {
 				sentiment: createSentimentScorer(),
 			});
 			await saveTable(
-				lake,
+				p,
 				s.runId,
 				"silver",
 				SILVER_CUSTOMER_CONTRACT,
@@ -409,7 +518,7 @@ export function createHandlers(): Record<
 				silver.customer,
 			);
 			await saveTable(
-				lake,
+				p,
 				s.runId,
 				"silver",
 				SILVER_CUSTOMER_MONTH_CONTRACT,
@@ -427,23 +536,16 @@ export function createHandlers(): Record<
 	const Gold = stage<
 		RunState,
 		{ rows: Record<string, number>; asOfDate: string }
-	>("Gold", async (s, lake) => {
+	>("Gold", resolve, async (s, p) => {
 		const [sc, scm] = await Promise.all([
-			readTable(lake, s.runId, "silver", "silver_customer"),
-			readTable(lake, s.runId, "silver", "silver_customer_month"),
+			readTable(p, s.runId, "silver", "silver_customer"),
+			readTable(p, s.runId, "silver", "silver_customer_month"),
 		]);
 		const asOfDate = s.bronze?.asOfDate;
 		if (!asOfDate)
 			throw new Error("Gold needs the as-of date from BronzeReduce");
 		const gold = buildGold(sc, scm, { asOfDate });
-		await saveTable(
-			lake,
-			s.runId,
-			"gold",
-			GOLD_CONTRACT,
-			"gold_customer",
-			gold,
-		);
+		await saveTable(p, s.runId, "gold", GOLD_CONTRACT, "gold_customer", gold);
 		const rows = { gold_customer: gold.numRows() };
 		return {
 			output: { rows, asOfDate },
@@ -453,8 +555,9 @@ export function createHandlers(): Record<
 
 	const PlanModel = stage<RunState, PlanOutput>(
 		"PlanModel",
-		async (s, lake) => {
-			const champion = await new LocalModelRegistry(lake.root).champion();
+		resolve,
+		async (s, p) => {
+			const champion = await p.registry.champion();
 			const action =
 				s.mode === "train" || (s.mode === "auto" && !champion)
 					? "train"
@@ -468,11 +571,12 @@ export function createHandlers(): Record<
 
 	const Train = stage<RunState, Record<string, unknown>>(
 		"Train",
-		async (s, lake) => {
-			const gold = await readTable(lake, s.runId, "gold", "gold_customer");
+		resolve,
+		async (s, p) => {
+			const gold = await readTable(p, s.runId, "gold", "gold_customer");
 			const r = await trainAndRegister(gold, {
 				runId: s.runId,
-				registry: new LocalModelRegistry(lake.root),
+				registry: p.registry,
 				gate: s.gate,
 				seed: s.seed,
 			});
@@ -485,7 +589,7 @@ export function createHandlers(): Record<
 				timings: r.timings,
 			};
 			if (!r.gate.passed)
-				await new LocalAlerts(lake.root).raise({
+				await p.alerts.raise({
 					kind: "model_rejected",
 					runId: s.runId,
 					batchId: s.batchId,
@@ -497,17 +601,18 @@ export function createHandlers(): Record<
 
 	const Score = stage<RunState, Record<string, unknown>>(
 		"Score",
-		async (s, lake) => {
-			const champion = await loadChampion(new LocalModelRegistry(lake.root));
+		resolve,
+		async (s, p) => {
+			const champion = await loadChampion(p.registry);
 			if (!champion)
 				throw new NoChampionError(
 					"no approved model is registered yet, so nothing can score this batch: the candidate was rejected by the promotion gate (see the Train stage). Small batches rarely reach it; for a trial run lower it with --gate.",
 				);
-			const gold = await readTable(lake, s.runId, "gold", "gold_customer");
+			const gold = await readTable(p, s.runId, "gold", "gold_customer");
 			const scored = scoreCustomers(gold, champion.artifact, champion.model, {
 				modelVersion: champion.version.version,
 			});
-			await saveTable(lake, s.runId, "scored", undefined, "scores", scored);
+			await saveTable(p, s.runId, "scored", undefined, "scores", scored);
 			const tiers = tierCounts(scored);
 			const out = {
 				modelVersion: champion.version.version,
@@ -523,15 +628,16 @@ export function createHandlers(): Record<
 
 	const Recommend = stage<RunState, Record<string, unknown>>(
 		"Recommend",
-		async (s, lake) => {
+		resolve,
+		async (s, p) => {
 			const [scored, gold] = await Promise.all([
-				readTable(lake, s.runId, "scored", "scores"),
-				readTable(lake, s.runId, "gold", "gold_customer"),
+				readTable(p, s.runId, "scored", "scores"),
+				readTable(p, s.runId, "gold", "gold_customer"),
 			]);
 			const recs = recommend(scored, gold);
 			const table = recommendationsTable(recs);
 			await saveTable(
-				lake,
+				p,
 				s.runId,
 				"scored",
 				undefined,
@@ -552,15 +658,16 @@ export function createHandlers(): Record<
 
 	const Drift = stage<RunState, Record<string, unknown>>(
 		"Drift",
-		async (s, lake) => {
-			const champion = await new LocalModelRegistry(lake.root).champion();
+		resolve,
+		async (s, p) => {
+			const champion = await p.registry.champion();
 			if (!champion)
 				throw new NoChampionError(
 					"drift needs the champion's reference, and no model is approved",
 				);
 			const [gold, scored] = await Promise.all([
-				readTable(lake, s.runId, "gold", "gold_customer"),
-				readTable(lake, s.runId, "scored", "scores"),
+				readTable(p, s.runId, "gold", "gold_customer"),
+				readTable(p, s.runId, "scored", "scores"),
 			]);
 			const probaById = new Map<string, number>();
 			const ids = scored.array("customer_id") as ArrayLike<string>;
@@ -572,11 +679,11 @@ export function createHandlers(): Record<
 				(_, i) => probaById.get(goldIds[i]) ?? Number.NaN,
 			);
 			const current = driftReference(gold, champion.features, scores);
-			const refPath = driftReferencePath(lake, champion.version);
-			if (!existsSync(refPath)) {
+			const refKey = lakeKeys.driftReference(champion.version);
+			if (!(await p.store.exists(refKey))) {
 				// The reference is the population the champion was trained on: written by
 				// the run that trained it, compared against by every later run.
-				await writeParquetFile(refPath, current);
+				await putTable(p.store, refKey, current);
 				const out = {
 					referenceWritten: champion.version,
 					anyDrift: false,
@@ -584,16 +691,16 @@ export function createHandlers(): Record<
 				};
 				return { output: out, record: { detail: out } };
 			}
-			const report = driftReport(await readParquetFile(refPath), current, {
+			const report = driftReport(await getTable(p.store, refKey), current, {
 				features: champion.features,
 				predictionColumn: PREDICTION_COLUMN,
 			});
-			await writeJsonAtomic(lake.docPath(s.runId, "monitoring", "drift"), {
+			await putJson(p.store, lakeKeys.doc(s.runId, "monitoring", "drift"), {
 				modelVersion: champion.version,
 				...report,
 			});
 			if (report.anyDrift)
-				await new LocalAlerts(lake.root).raise({
+				await p.alerts.raise({
 					kind: "drift_detected",
 					runId: s.runId,
 					batchId: s.batchId,
@@ -614,19 +721,30 @@ export function createHandlers(): Record<
 		},
 	);
 
+	const PublishReport = stage<RunState, Record<string, unknown>>(
+		"PublishReport",
+		resolve,
+		async (s, p) => {
+			const out = o.publishReport
+				? await o.publishReport(p, { runId: s.runId, batchId: s.batchId })
+				: { skipped: "no report publisher configured for this run" };
+			return { output: out, record: { detail: out } };
+		},
+	);
+
 	const MarkSucceeded = stage<RunState, { status: "succeeded" }>(
 		"MarkSucceeded",
-		async (s, lake) => {
-			const manifest = new LocalRunManifest(lake.root);
-			const run = await manifest.get(s.runId);
-			const summary = await runSummary(lake, s, run?.stages ?? []);
-			await writeJsonAtomic(`${lake.runDir(s.runId)}/run_report.json`, {
+		resolve,
+		async (s, p) => {
+			const run = await p.manifest.get(s.runId);
+			const summary = await runSummary(p, s, run?.stages ?? []);
+			await putJson(p.store, lakeKeys.runReport(s.runId), {
 				...summary,
 				stages: run?.stages ?? [],
 			});
-			await manifest.succeed(s.runId, summary);
+			await p.manifest.succeed(s.runId, summary);
 			// Only now do readers (scoring, drift, report) see this run's outputs.
-			await lake.setLatest({
+			await putJson(p.store, lakeKeys.latest, {
 				runId: s.runId,
 				batchId: s.batchId,
 				finishedAt: new Date().toISOString(),
@@ -637,13 +755,14 @@ export function createHandlers(): Record<
 
 	const MarkFailed = stage<RunState, { status: "failed" }>(
 		"MarkFailed",
-		async (s, lake) => {
+		resolve,
+		async (s, p) => {
 			const error = {
 				name: s.error?.Error ?? "Unknown",
 				message: String(s.error?.Cause ?? ""),
 			};
-			await new LocalRunManifest(lake.root).fail(s.runId, error);
-			await new LocalAlerts(lake.root).raise({
+			await p.manifest.fail(s.runId, error);
+			await p.alerts.raise({
 				kind: "run_failed",
 				runId: s.runId,
 				batchId: s.batchId,
@@ -664,7 +783,8 @@ export function createHandlers(): Record<
 		Score,
 		Recommend,
 		Drift,
+		PublishReport,
 		MarkSucceeded,
 		MarkFailed,
-	} as Record<TaskStage, (input: never) => Promise<unknown>>;
+	} as StageHandlers;
 }

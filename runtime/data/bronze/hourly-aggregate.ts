@@ -7,9 +7,8 @@
  * result whatever the split (float sums would differ in the last bits with the
  * summation order). Readings carry ≤ 4 decimals, so nothing is lost.
  */
-import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
-import { dirname } from "node:path";
 import * as aq from "arquero";
+import type { ObjectStore } from "../../io/object-store.ts";
 import { parquetToTable, type Table, tableToParquet } from "../../io/tables.ts";
 import type { ConsumptionSource } from "../raw/consumption-source.ts";
 import {
@@ -361,37 +360,33 @@ export async function aggregateConsumption(
 	return { ...mergeShardAggregates(results), shards: shards.length };
 }
 
-/** A shard result as bytes + metadata, e.g. for a Lambda to put to S3: `<path>` (Parquet) and `<path>.json`. */
+/**
+ * A shard result as two objects, as a Map iteration writes them to the lake:
+ * `<key>` (Parquet) and `<key>.json` (metadata). The metadata goes last, so a
+ * reader that finds it also finds the table.
+ */
 export async function writeShardAggregate(
-	path: string,
+	store: ObjectStore,
+	key: string,
 	agg: ShardAggregate,
 ): Promise<void> {
-	await mkdir(dirname(path), { recursive: true });
 	const meta = {
 		shardId: agg.shardId,
 		faults: agg.faults,
 		maxTimestamp: agg.maxTimestamp,
 		rowsRead: agg.rowsRead,
 	};
-	for (const [target, bytes] of [
-		[path, tableToParquet(agg.table)],
-		[`${path}.json`, `${JSON.stringify(meta)}\n`],
-	] as const) {
-		const tmp = `${target}.tmp-${process.pid}`;
-		await writeFile(tmp, bytes);
-		await rename(tmp, target);
-	}
+	await store.put(key, tableToParquet(agg.table));
+	await store.put(`${key}.json`, `${JSON.stringify(meta)}\n`);
 }
 
 export async function readShardAggregate(
-	path: string,
+	store: ObjectStore,
+	key: string,
 ): Promise<ShardAggregate> {
-	const meta = JSON.parse(await readFile(`${path}.json`, "utf8")) as Omit<
+	const meta = JSON.parse(await store.getText(`${key}.json`)) as Omit<
 		ShardAggregate,
 		"table"
 	>;
-	return {
-		...meta,
-		table: parquetToTable(new Uint8Array(await readFile(path))),
-	};
+	return { ...meta, table: parquetToTable(await store.get(key)) };
 }
