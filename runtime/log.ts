@@ -6,6 +6,7 @@
  */
 import { appendFileSync, mkdirSync } from "node:fs";
 import { dirname } from "node:path";
+import { Logger as PowertoolsLogger } from "@aws-lambda-powertools/logger";
 
 export type Level = "debug" | "info" | "warn" | "error";
 const ORDER: Record<Level, number> = {
@@ -69,11 +70,41 @@ export class Logger {
 	}
 }
 
-/** JSON lines in Lambda / LOG_FORMAT=json; otherwise nothing (the CLI has its own display). */
+/**
+ * In Lambda, lines go through Powertools' logger, which adds the function's
+ * context (cold start, function name and version, request and X-Ray ids) to
+ * the same keys we log locally.
+ */
+export function powertoolsSink(
+	logger: PowertoolsLogger = new PowertoolsLogger({
+		serviceName: "spanishgas-churn",
+		logLevel: "DEBUG",
+	}),
+): LogSink {
+	return {
+		write(line) {
+			const {
+				level,
+				message,
+				timestamp: _t,
+				service: _s,
+				...rest
+			} = line as {
+				level: string;
+				message: string;
+				[k: string]: unknown;
+			};
+			const method = level.toLowerCase() as "debug" | "info" | "warn" | "error";
+			logger[method](message, rest);
+		},
+	};
+}
+
+/** JSON lines in Lambda (through Powertools) / LOG_FORMAT=json; otherwise nothing (the CLI has its own display). */
 export function consoleSink(): LogSink {
-	const json =
-		process.env.LOG_FORMAT === "json" ||
-		process.env.AWS_LAMBDA_FUNCTION_NAME !== undefined;
+	if (process.env.AWS_LAMBDA_FUNCTION_NAME !== undefined)
+		return powertoolsSink();
+	const json = process.env.LOG_FORMAT === "json";
 	return {
 		write(line) {
 			if (json) process.stdout.write(`${JSON.stringify(line)}\n`);

@@ -59,6 +59,7 @@ describe("local pipeline run", () => {
 			"Score",
 			"Recommend",
 			"Drift",
+			"PublishReport",
 			"MarkSucceeded",
 		]);
 		const gold = await readParquetFile(

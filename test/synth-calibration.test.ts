@@ -455,6 +455,7 @@ describe("synthetic batch: hourly consumption (40 customers)", () => {
 	it("writes ordered parts with 8,784 hours per customer and the stated faults", async () => {
 		const parts = (await readdir(join(dir, "consumption_hourly_2024"))).sort();
 		expect(parts).toEqual([
+			"_SUCCESS", // written last: the batch trigger waits for it
 			"part-00000.parquet",
 			"part-00001.parquet",
 			"part-00002.parquet",

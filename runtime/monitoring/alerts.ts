@@ -36,3 +36,17 @@ export class LocalAlerts implements Alerts {
 		);
 	}
 }
+
+/**
+ * Alerts as warning lines of the structured log: where no alert topic is
+ * configured (a Lambda deployed without one, a test), nothing is lost — the
+ * log keeps every alert with its run id.
+ */
+export class LogAlerts implements Alerts {
+	constructor(
+		private readonly write: (line: Record<string, unknown>) => void,
+	) {}
+	async raise(alert: Alert): Promise<void> {
+		this.write({ alert: true, ...alert });
+	}
+}

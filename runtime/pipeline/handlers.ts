@@ -4,7 +4,8 @@
  * lake under the run id. The same functions run in-process locally and as
  * Lambda handlers in AWS.
  */
-import { relative } from "node:path";
+import { mkdir, mkdtemp, rm } from "node:fs/promises";
+import { join, relative } from "node:path";
 import { buildBronzeCustomer } from "../data/bronze/bronze-customer.ts";
 import { buildBronzeCustomerMonth } from "../data/bronze/bronze-customer-month.ts";
 import type { ConsumptionShard } from "../data/bronze/consumption-shards.ts";
@@ -146,7 +147,12 @@ function stage<I extends { runId: string; dataRoot?: string }, O>(
 ): (input: I) => Promise<O> {
 	return async (input) => {
 		const log = rootLogger.child({ runId: input.runId, stage: name });
-		const p = resolve(input);
+		const platform = resolve(input);
+		// A scratch folder of this invocation only, removed at the end: a warm
+		// Lambda keeps /tmp, and concurrent iterations must not share files.
+		await mkdir(platform.scratchDir, { recursive: true });
+		const scratchDir = await mkdtemp(join(platform.scratchDir, `${name}-`));
+		const p: Platform = { ...platform, scratchDir };
 		const t0 = performance.now();
 		log.info("stage started");
 		try {
@@ -175,6 +181,8 @@ function stage<I extends { runId: string; dataRoot?: string }, O>(
 				error: { name: err.name, message: err.message },
 			});
 			throw e;
+		} finally {
+			await rm(scratchDir, { recursive: true, force: true });
 		}
 	};
 }
@@ -303,7 +311,7 @@ async function runSummary(
 		{ passed: boolean; errors: number; warnings: number }
 	> = {};
 	const qualityKeys = (
-		await p.store.list(lakeKeys.doc(s.runId, "quality", ""))
+		await p.store.list(`${lakeKeys.runPrefix(s.runId)}quality/`)
 	).filter((k) => k.endsWith(".json"));
 	for (const key of qualityKeys) {
 		const q = await getJson<QualityReport>(p.store, key);

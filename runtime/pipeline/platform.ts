@@ -18,7 +18,7 @@ export interface Platform {
 	manifest: RunManifest;
 	registry: ModelRegistry;
 	alerts: Alerts;
-	/** A local folder for files that native readers need on disk (raw inputs fetched from S3). */
+	/** Where a stage gets a folder of its own for files native readers need on disk (raw inputs fetched from S3). */
 	scratchDir: string;
 	/** The run's JSON-lines metrics file (embedded default); undefined where stdout is the sink (Lambda). */
 	metricsPath?(runId: string): string;

@@ -15,6 +15,7 @@
  * convention): the parts arrive one object at a time and nothing else tells
  * the last part from the first.
  */
+import { readLatest } from "../io/lake.ts";
 import type { RunManifest } from "../io/manifest.ts";
 import type { ObjectStore } from "../io/object-store.ts";
 import { newRunId } from "./run-id.ts";
@@ -29,13 +30,21 @@ export interface S3UploadEvent {
 	Records?: S3EventRecordLike[];
 }
 
-/** An operator's (or schedule's) request to run a batch again. */
+/**
+ * An operator's (or the schedule's) request to run a batch again. Without a
+ * batchId it re-runs the batch of the last successful run: the weekly retrain
+ * sends `{ "rerun": true, "mode": "train" }`.
+ */
 export interface RerunRequest {
 	rerun: true;
-	batchId: string;
+	batchId?: string;
 	/** Also take over a run still marked "started" (e.g. its execution was killed). */
 	force?: boolean;
+	/** auto (default): train only without a champion; train: retrain; score: never train. */
+	mode?: RunMode;
 }
+
+export type RunMode = "auto" | "train" | "score";
 
 export type S3EventLike = S3UploadEvent | RerunRequest;
 
@@ -47,6 +56,7 @@ export interface TriggerDeps {
 	startExecution: (input: {
 		runId: string;
 		batchId: string;
+		mode?: RunMode;
 	}) => Promise<string>;
 	/** Defaults to `<UTC timestamp>_<batch>`, the CLI's format. */
 	newRunId?: (batchId: string) => string;
@@ -140,20 +150,44 @@ export async function handleBatchUpload(
 	deps: TriggerDeps,
 ): Promise<TriggerResult> {
 	const result: TriggerResult = { started: [], skipped: [] };
-	const requests: Array<{ batchId: string; rerun: boolean; force: boolean }> =
-		[];
+	const requests: Array<{
+		batchId: string;
+		rerun: boolean;
+		force: boolean;
+		mode?: RunMode;
+	}> = [];
 	if (isRerunRequest(event)) {
 		if (
-			typeof event.batchId !== "string" ||
-			batchIdFromKey(`${RAW_PREFIX}${event.batchId}/x`) !== event.batchId
+			event.mode !== undefined &&
+			!["auto", "train", "score"].includes(event.mode)
 		)
 			throw new TypeError(
-				`rerun request: invalid batchId ${JSON.stringify(event.batchId)}`,
+				`rerun request: invalid mode ${JSON.stringify(event.mode)} (auto, train or score)`,
+			);
+		let batchId = event.batchId;
+		if (batchId === undefined) {
+			const latest = await readLatest(deps.store);
+			if (!latest) {
+				result.skipped.push({
+					batchId: "(latest)",
+					reason: "no successful run yet, so there is no batch to re-run",
+				});
+				return result;
+			}
+			batchId = latest.batchId;
+		}
+		if (
+			typeof batchId !== "string" ||
+			batchIdFromKey(`${RAW_PREFIX}${batchId}/x`) !== batchId
+		)
+			throw new TypeError(
+				`rerun request: invalid batchId ${JSON.stringify(batchId)}`,
 			);
 		requests.push({
-			batchId: event.batchId,
+			batchId,
 			rerun: true,
 			force: event.force === true,
+			mode: event.mode,
 		});
 	} else {
 		// One event may carry several records, of one batch or several: each batch once.
@@ -166,7 +200,7 @@ export async function handleBatchUpload(
 			requests.push({ batchId, rerun: false, force: false });
 	}
 
-	for (const { batchId, rerun, force } of requests) {
+	for (const { batchId, rerun, force, mode } of requests) {
 		const prefix = `${RAW_PREFIX}${batchId}/`;
 		const names = (await deps.store.list(prefix)).map((k) =>
 			k.slice(prefix.length),
@@ -192,7 +226,11 @@ export async function handleBatchUpload(
 		const t0 = performance.now();
 		let executionId: string;
 		try {
-			executionId = await deps.startExecution({ runId, batchId });
+			executionId = await deps.startExecution({
+				runId,
+				batchId,
+				...(mode ? { mode } : {}),
+			});
 		} catch (e) {
 			// Never leave the claim on a run that will not execute: mark it failed (a rerun request can retry).
 			const err = e instanceof Error ? e : new Error(String(e));

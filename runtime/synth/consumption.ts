@@ -103,6 +103,9 @@ export async function writeConsumption(
 			}),
 		);
 		for (const c of cons.slice(1)) c.closeSync();
+		// The folder is complete: the marker an uploader sends last, which the
+		// batch trigger waits for (runtime/pipeline/trigger.ts).
+		await writeFile(join(dir, "_SUCCESS"), "");
 		for (const s of written) {
 			result.parts.push(`${CONSUMPTION_DIR}/${s.name}`);
 			result.rows += s.rows;

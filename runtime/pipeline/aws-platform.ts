@@ -1,0 +1,85 @@
+/**
+ * The platform of a deployed stage, from its Lambda environment (set by the
+ * Pulumi stage component): S3 lake, DynamoDB manifest and registry, SNS +
+ * CloudWatch alerts, /tmp as scratch. The loopback peers of the tests
+ * (s3rver, dynalite) are reached through the SDK's own endpoint variables
+ * (AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL_DYNAMODB) plus S3_FORCE_PATH_STYLE.
+ */
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { S3Client } from "@aws-sdk/client-s3";
+import { DynamoDbRunManifest } from "../io/dynamodb-manifest.ts";
+import { S3ObjectStore } from "../io/s3-object-store.ts";
+import { rootLogger } from "../log.ts";
+import { AwsModelRegistry } from "../model/aws-registry.ts";
+import { LogAlerts } from "../monitoring/alerts.ts";
+import { AwsAlerts } from "../monitoring/aws-alerts.ts";
+import type { Platform } from "./platform.ts";
+
+/** The environment variables a stage function reads (the contract with components/). */
+export const PLATFORM_ENV = {
+	/** Required: the lake bucket. */
+	lakeBucket: "LAKE_BUCKET",
+	/** Optional: folder of the bucket acting as the lake root. */
+	lakePrefix: "LAKE_PREFIX",
+	/** Required: the run manifest table. */
+	stateTable: "STATE_TABLE",
+	/** Required: the model registry table. */
+	registryTable: "REGISTRY_TABLE",
+	/** Optional: SNS topic for alerts; without it alerts are log lines. */
+	alertTopicArn: "ALERT_TOPIC_ARN",
+	/** Optional: the stack name, the Stage dimension of alert metrics (default "dev"). */
+	stackName: "STACK_NAME",
+	/** Optional: "true" for path-style S3 addressing (loopback peers). */
+	forcePathStyle: "S3_FORCE_PATH_STYLE",
+} as const;
+
+/** A required variable is missing: the function was deployed without its configuration. */
+export class PlatformConfigError extends Error {
+	override readonly name = "PlatformConfigError";
+}
+
+type Env = Record<string, string | undefined>;
+
+function required(env: Env, name: string): string {
+	const v = env[name];
+	if (!v)
+		throw new PlatformConfigError(
+			`environment variable ${name} is not set: the stage function needs it (set by the Pulumi stage component)`,
+		);
+	return v;
+}
+
+export function awsPlatform(env: Env = process.env): Platform {
+	const s3 = new S3Client({
+		forcePathStyle: env[PLATFORM_ENV.forcePathStyle] === "true",
+	});
+	const dynamo = new DynamoDBClient({});
+	const store = new S3ObjectStore({
+		bucket: required(env, PLATFORM_ENV.lakeBucket),
+		prefix: env[PLATFORM_ENV.lakePrefix],
+		client: s3,
+	});
+	const topicArn = env[PLATFORM_ENV.alertTopicArn];
+	const scratchDir = join(tmpdir(), "spanishgas-scratch");
+	return {
+		store,
+		manifest: new DynamoDbRunManifest({
+			table: required(env, PLATFORM_ENV.stateTable),
+			client: dynamo,
+		}),
+		registry: new AwsModelRegistry({
+			table: required(env, PLATFORM_ENV.registryTable),
+			store,
+			client: dynamo,
+		}),
+		alerts: topicArn
+			? new AwsAlerts({
+					topicArn,
+					stage: env[PLATFORM_ENV.stackName] ?? "dev",
+				})
+			: new LogAlerts((line) => rootLogger.warn("alert", line)),
+		scratchDir,
+	};
+}
