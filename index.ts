@@ -1,8 +1,34 @@
 /**
- * The Pulumi program (`pulumi up` per stack). Not written yet: the
- * infrastructure issue builds the platform here from stack config out of the
- * components in components/, around the runtime's state machine definition
- * (runtime/pipeline/definition.ts) and stage handlers
- * (runtime/pipeline/handlers.ts). Until then this program declares nothing.
+ * The Pulumi program (`pulumi up` on the dev or prod stack): reads and
+ * validates the stack configuration (components/config.ts), builds the whole
+ * platform (components/platform.ts) and exports what an operator needs.
+ *
+ * The default export is the program: Pulumi calls it and publishes the
+ * returned object as the stack outputs; the infrastructure tests call it the
+ * same way under `pulumi.runtime.setMocks`.
  */
-export {};
+import { loadPlatformArgs } from "./components/config.ts";
+import { Platform } from "./components/platform.ts";
+
+export default function program() {
+	const platform = new Platform("spanishgas", loadPlatformArgs());
+	return {
+		lakeBucket: platform.lakeBucketName,
+		stateMachineArn: platform.stateMachineArn,
+		reportUrl: platform.reportUrl,
+		alertTopicArn: platform.alertTopicArn,
+		triggerFunction: platform.triggerFunctionName,
+		manifestTable: platform.manifest.tableName,
+		registryTable: platform.registry.tableName,
+		reportImage: platform.reportBuild.image.imageUri,
+		retrainSchedule: platform.retrain.expression,
+		uploadInstructions: platform.uploadInstructions,
+		manualRetrain: platform.triggerFunctionName.apply(
+			(fn) =>
+				`aws lambda invoke --function-name ${fn} --cli-binary-format raw-in-base64-out --payload '{"rerun": true, "mode": "train"}' /dev/stdout`,
+		),
+		githubDeployRoleArn: platform.github?.deployRoleArn,
+		githubPreviewRoleArn: platform.github?.previewRoleArn,
+		githubOidcProviderArn: platform.github?.providerArn,
+	};
+}

@@ -1,0 +1,262 @@
+/**
+ * Stack configuration (Pulumi.<stack>.yaml, namespace `spanishgas`), validated
+ * with zod: a value of the wrong type or range, an unknown key (a typo) or a
+ * missing secret fails the program with a message naming the key.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { z } from "zod";
+import { LAMBDA_STAGES, type LambdaStage } from "./access.ts";
+import type { PlatformArgs } from "./platform.ts";
+import { MIN_PASSWORD_LENGTH } from "./report-site.ts";
+import { WEEKLY_RETRAIN } from "./retrain-schedule.ts";
+import { LOG_RETENTION_DAYS } from "./runtime-function.ts";
+
+/** The config namespace (the Pulumi project name). */
+export const CONFIG_NAMESPACE = "spanishgas";
+
+/** The secret key of the report access gate's password. */
+export const REPORT_PASSWORD_KEY = "reportPassword";
+
+const sizing = z
+	.object({
+		memoryMb: z.number().int().min(128).max(10240).optional(),
+		timeoutSeconds: z.number().int().min(1).max(900).optional(),
+		ephemeralStorageMb: z.number().int().min(512).max(10240).optional(),
+	})
+	.strict();
+
+const stageSizing = z
+	.object(
+		Object.fromEntries(LAMBDA_STAGES.map((s) => [s, sizing.optional()])) as {
+			[K in LambdaStage]: z.ZodOptional<typeof sizing>;
+		},
+	)
+	.strict();
+
+/** Every key of the namespace, with its type, range and default. */
+export const configSchema = z
+	.object({
+		alertEmail: z.email(),
+		retrainSchedule: z
+			.string()
+			.regex(
+				/^(cron\((\S+\s+){5}\S+\)|rate\(\d+\s+(minute|minutes|hour|hours|day|days)\))$/,
+				'an EventBridge Scheduler expression such as "cron(0 6 ? * MON *)"',
+			)
+			.default(WEEKLY_RETRAIN),
+		retrainEnabled: z.boolean().default(true),
+		shardCount: z.number().int().min(1).max(10000).default(8),
+		maxConcurrency: z.number().int().min(1).max(1000).default(2),
+		mapMode: z.enum(["INLINE", "DISTRIBUTED"]).default("INLINE"),
+		promotionGate: z.number().min(0).max(1).default(0.7),
+		seed: z.number().int().default(42),
+		logRetentionDays: z
+			.number()
+			.int()
+			.refine((d) => (LOG_RETENTION_DAYS as readonly number[]).includes(d), {
+				message: `must be one of ${LOG_RETENTION_DAYS.join(", ")} (CloudWatch Logs retention periods)`,
+			})
+			.default(30),
+		stateMachineLogLevel: z.enum(["ALL", "ERROR", "FATAL"]).default("ERROR"),
+		lambda: z
+			.object({
+				defaults: sizing.optional(),
+				stages: stageSizing.optional(),
+				trigger: sizing.optional(),
+			})
+			.strict()
+			.default({}),
+		report: z
+			.object({
+				username: z
+					.string()
+					.min(1)
+					.regex(/^[^:]+$/, "no colon")
+					.default("spanishgas"),
+				cpu: z
+					.union([
+						z.literal(1024),
+						z.literal(2048),
+						z.literal(4096),
+						z.literal(8192),
+					])
+					.optional(),
+				memoryMb: z.number().int().min(2048).max(61440).optional(),
+				defaultTtlSeconds: z.number().int().min(0).max(86400).optional(),
+			})
+			.strict()
+			.default({ username: "spanishgas" }),
+		github: z
+			.object({
+				repository: z
+					.string()
+					.regex(/^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/, '"owner/name"'),
+				branch: z.string().min(1).optional(),
+				oidcProviderArn: z
+					.string()
+					.regex(
+						/^arn:aws:iam::\d{12}:oidc-provider\/token\.actions\.githubusercontent\.com$/,
+						"the ARN of the account's GitHub OIDC provider",
+					)
+					.optional(),
+			})
+			.strict()
+			.optional(),
+		protect: z.boolean().default(false),
+		tags: z.record(z.string(), z.string()).default({}),
+	})
+	.strict();
+
+export type StackConfig = z.infer<typeof configSchema>;
+
+/** Keys whose values are plain strings in the YAML (everything else is JSON: numbers, booleans, objects). */
+const STRING_KEYS = new Set([
+	"alertEmail",
+	"retrainSchedule",
+	"mapMode",
+	"stateMachineLogLevel",
+]);
+
+/** A stack configuration problem, naming the key(s). */
+export class StackConfigError extends Error {
+	override readonly name = "StackConfigError";
+}
+
+/** The keys the schema accepts at a path (for "unknown key" messages). */
+function knownKeys(path: string[]): string[] {
+	type Node = {
+		shape?: Record<string, Node>;
+		_zod?: { def?: { innerType?: Node } };
+	};
+	const unwrap = (n: Node | undefined): Node | undefined => {
+		let node = n;
+		while (node?._zod?.def?.innerType) node = node._zod.def.innerType;
+		return node;
+	};
+	let node = unwrap(configSchema as unknown as Node);
+	for (const seg of path) node = unwrap(node?.shape?.[seg]);
+	return Object.keys(node?.shape ?? {});
+}
+
+function parseValue(key: string, raw: string): unknown {
+	if (STRING_KEYS.has(key)) return raw;
+	try {
+		return JSON.parse(raw);
+	} catch {
+		return raw; // let the schema say what was expected
+	}
+}
+
+/**
+ * Validates raw config values (`key → string`, without the namespace, as
+ * Pulumi stores them). Throws StackConfigError listing every bad key as
+ * `spanishgas:<key>[.<path>]: <problem>`.
+ */
+export function parseStackConfig(raw: Record<string, string>): StackConfig {
+	const input: Record<string, unknown> = {};
+	for (const [k, v] of Object.entries(raw))
+		if (k !== REPORT_PASSWORD_KEY) input[k] = parseValue(k, v);
+	const result = configSchema.safeParse(input);
+	if (!result.success) {
+		const lines = result.error.issues.map((issue) => {
+			const path = issue.path.map(String);
+			const keys =
+				issue.code === "unrecognized_keys"
+					? issue.keys.map((k) => [...path, k].join("."))
+					: [path.join(".")];
+			const given = path.length > 0 ? raw[path[0]] : undefined;
+			const message =
+				issue.code === "unrecognized_keys"
+					? `unknown key (known: ${knownKeys(path).join(", ")})`
+					: issue.message;
+			return keys
+				.map(
+					(k) =>
+						`${CONFIG_NAMESPACE}:${k}: ${message}${given !== undefined && issue.code !== "unrecognized_keys" ? ` (got ${JSON.stringify(given)})` : ""}`,
+				)
+				.join("\n");
+		});
+		throw new StackConfigError(
+			`Invalid stack configuration (Pulumi.${pulumi.getStack()}.yaml):\n${lines.join("\n")}`,
+		);
+	}
+	return result.data;
+}
+
+/** The raw values of the namespace from Pulumi's config (secrets included, unwrapped). */
+function rawNamespaceConfig(): Record<string, string> {
+	const all = pulumi.runtime.allConfig();
+	const prefix = `${CONFIG_NAMESPACE}:`;
+	return Object.fromEntries(
+		Object.entries(all)
+			.filter(([k]) => k.startsWith(prefix))
+			.map(([k, v]) => [k.slice(prefix.length), v]),
+	);
+}
+
+/**
+ * Reads and validates the stack configuration, and maps it to the Platform's
+ * arguments. The report password must be a secret:
+ * `pulumi config set --secret reportPassword <value>`.
+ */
+export function loadPlatformArgs(): PlatformArgs {
+	const region = new pulumi.Config("aws").get("region");
+	if (!region || !/^[a-z]{2}(-gov)?-[a-z]+-\d$/.test(region))
+		throw new StackConfigError(
+			`aws:region: must be an AWS region such as eu-west-1${region ? ` (got ${JSON.stringify(region)})` : " (not set: `pulumi config set aws:region eu-west-1`)"}`,
+		);
+	const raw = rawNamespaceConfig();
+	const c = parseStackConfig(raw);
+	const config = new pulumi.Config(CONFIG_NAMESPACE);
+	const password = config.getSecret(REPORT_PASSWORD_KEY);
+	if (password === undefined)
+		throw new StackConfigError(
+			`${CONFIG_NAMESPACE}:${REPORT_PASSWORD_KEY}: missing. The report site's password is a stack secret: run \`pulumi config set --secret ${REPORT_PASSWORD_KEY} <at least ${MIN_PASSWORD_LENGTH} characters>\` for stack ${pulumi.getStack()}.`,
+		);
+	// The language host lists the secret keys in PULUMI_CONFIG_SECRET_KEYS.
+	const secretKeys = process.env.PULUMI_CONFIG_SECRET_KEYS;
+	if (
+		secretKeys !== undefined &&
+		!(JSON.parse(secretKeys) as string[]).includes(
+			`${CONFIG_NAMESPACE}:${REPORT_PASSWORD_KEY}`,
+		)
+	)
+		throw new StackConfigError(
+			`${CONFIG_NAMESPACE}:${REPORT_PASSWORD_KEY}: must be stored as a secret (\`pulumi config set --secret ${REPORT_PASSWORD_KEY} …\`), not in plain text`,
+		);
+	// Checked here, synchronously, so a bad value fails before any resource is declared.
+	const plain = raw[REPORT_PASSWORD_KEY] ?? "";
+	if (plain.length < MIN_PASSWORD_LENGTH)
+		throw new StackConfigError(
+			`${CONFIG_NAMESPACE}:${REPORT_PASSWORD_KEY}: must be at least ${MIN_PASSWORD_LENGTH} characters (got ${plain.length})`,
+		);
+	return {
+		alertEmail: c.alertEmail,
+		run: {
+			shardCount: c.shardCount,
+			promotionGate: c.promotionGate,
+			seed: c.seed,
+		},
+		maxConcurrency: c.maxConcurrency,
+		mapMode: c.mapMode,
+		retrain: { expression: c.retrainSchedule, enabled: c.retrainEnabled },
+		logRetentionDays: c.logRetentionDays,
+		stateMachineLogLevel: c.stateMachineLogLevel,
+		lambda: c.lambda,
+		report: {
+			username: c.report.username,
+			password,
+			cpu: c.report.cpu,
+			memoryMb: c.report.memoryMb,
+			defaultTtlSeconds: c.report.defaultTtlSeconds,
+		},
+		github: c.github,
+		protect: c.protect,
+		tags: {
+			project: "spanishgas-churn",
+			stack: pulumi.getStack(),
+			"managed-by": "pulumi",
+			...c.tags,
+		},
+	};
+}

@@ -1,0 +1,92 @@
+/**
+ * The SpanishGas churn platform's Pulumi components. Each can be used on its
+ * own (e.g. one PipelineStage in another team's program); Platform wires them
+ * all together.
+ */
+export {
+	accessStatements,
+	DISTRIBUTED_MAP_ACCESS,
+	LAMBDA_STAGES,
+	type LambdaStage,
+	METRIC_NAMESPACE,
+	type PolicyDocument,
+	type PolicyStatement,
+	REPORT_ACCESS,
+	STAGE_ACCESS,
+	type StageAccess,
+	TRIGGER_ACCESS,
+} from "./access.ts";
+export { Alerts, type AlertsArgs } from "./alerts.ts";
+export {
+	BatchTrigger,
+	type BatchTriggerArgs,
+	RAW_PREFIX,
+} from "./batch-trigger.ts";
+export {
+	CONFIG_NAMESPACE,
+	configSchema,
+	loadPlatformArgs,
+	parseStackConfig,
+	REPORT_PASSWORD_KEY,
+	type StackConfig,
+	StackConfigError,
+} from "./config.ts";
+export { DataLake, type DataLakeArgs, LAYER_TAG } from "./data-lake.ts";
+export {
+	GITHUB_OIDC_URL,
+	GithubDeployRole,
+	type GithubDeployRoleArgs,
+} from "./github-deploy-role.ts";
+export {
+	buildLambdaPackage,
+	LAMBDA_EXTERNAL_PACKAGES,
+	type LambdaPackage,
+	type LambdaPackageArgs,
+} from "./lambda-package.ts";
+export {
+	PipelineStage,
+	type PipelineStageArgs,
+	STAGE_SIZING,
+} from "./pipeline-stage.ts";
+export { Platform, type PlatformArgs } from "./platform.ts";
+export {
+	REPORT_CONTAINER,
+	ReportBuild,
+	type ReportBuildArgs,
+} from "./report-build.ts";
+export {
+	basicAuthFunctionCode,
+	ReportSite,
+	type ReportSiteArgs,
+} from "./report-site.ts";
+export {
+	RETRAIN_REQUEST,
+	RetrainSchedule,
+	type RetrainScheduleArgs,
+	WEEKLY_RETRAIN,
+} from "./retrain-schedule.ts";
+export {
+	type FunctionSizing,
+	LOG_RETENTION_DAYS,
+	ROLE_PATH,
+	RuntimeFunction,
+	type RuntimeFunctionArgs,
+	type RuntimeResources,
+} from "./runtime-function.ts";
+export {
+	SecureBucket,
+	type SecureBucketArgs,
+	tlsOnlyStatement,
+} from "./secure-bucket.ts";
+export {
+	ECS_RUN_TASK_SYNC,
+	type ReportTaskTarget,
+	reportTaskParameters,
+	StateMachine,
+	type StateMachineArgs,
+} from "./state-machine.ts";
+export {
+	ManifestTable,
+	ModelRegistry,
+	type StateTableArgs,
+} from "./state-tables.ts";

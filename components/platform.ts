@@ -1,0 +1,255 @@
+import * as pulumi from "@pulumi/pulumi";
+import { LAMBDA_STAGES, type LambdaStage } from "./access.ts";
+import { Alerts } from "./alerts.ts";
+import { BatchTrigger } from "./batch-trigger.ts";
+import { DataLake } from "./data-lake.ts";
+import { GithubDeployRole } from "./github-deploy-role.ts";
+import { buildLambdaPackage, type LambdaPackage } from "./lambda-package.ts";
+import { PipelineStage } from "./pipeline-stage.ts";
+import { ReportBuild } from "./report-build.ts";
+import { ReportSite } from "./report-site.ts";
+import { RetrainSchedule } from "./retrain-schedule.ts";
+import type { FunctionSizing, RuntimeResources } from "./runtime-function.ts";
+import { StateMachine } from "./state-machine.ts";
+import { ManifestTable, ModelRegistry } from "./state-tables.ts";
+
+export interface PlatformArgs {
+	/** E-mail address subscribed to the alert topic. */
+	alertEmail?: string;
+	/** Run settings the trigger starts executions with (the stage functions' SHARD_COUNT, PROMOTION_GATE, SEED). */
+	run?: { shardCount?: number; promotionGate?: number; seed?: number };
+	/** Parallel shard iterations of the bronze Map. Default 2. */
+	maxConcurrency?: number;
+	/** INLINE (default) or DISTRIBUTED bronze Map. */
+	mapMode?: "INLINE" | "DISTRIBUTED";
+	/** Weekly retrain schedule. Default `cron(0 6 ? * MON *)` UTC, enabled. */
+	retrain?: { expression?: string; timezone?: string; enabled?: boolean };
+	/** Log retention (days) of every function, the state machine and the report task. Default 30. */
+	logRetentionDays?: number;
+	/** Execution history level in CloudWatch Logs. Default ERROR. */
+	stateMachineLogLevel?: "ALL" | "ERROR" | "FATAL";
+	/** Lambda sizes: `defaults` for all stages, then per stage; `trigger` for the batch trigger. */
+	lambda?: {
+		defaults?: FunctionSizing;
+		stages?: Partial<Record<LambdaStage, FunctionSizing>>;
+		trigger?: FunctionSizing;
+	};
+	/** The report site and its build task. */
+	report: {
+		username?: string;
+		/** The access gate's password (a stack secret). */
+		password: pulumi.Input<string>;
+		cpu?: number;
+		memoryMb?: number;
+		defaultTtlSeconds?: number;
+	};
+	/** GitHub OIDC deploy roles for this repository (omit to manage CI access elsewhere). */
+	github?: { repository: string; branch?: string; oidcProviderArn?: string };
+	/** Keep the lake on stack deletion and protect the tables from deletion (prod). Default false. */
+	protect?: boolean;
+	/** Tags on every resource that takes them. */
+	tags?: Record<string, string>;
+	/** The bundled runtime. Default: buildLambdaPackage() (bundles runtime/pipeline/lambda.ts now). */
+	package?: LambdaPackage;
+}
+
+/**
+ * The whole SpanishGas churn platform on AWS: data lake, run manifest and
+ * model registry tables, alerts, one PipelineStage per Lambda Task state,
+ * the report build task and report site, the state machine that runs them,
+ * the S3 batch trigger, the weekly retrain schedule and (optionally) the
+ * GitHub OIDC roles for CI/CD.
+ */
+export class Platform extends pulumi.ComponentResource {
+	public readonly lake: DataLake;
+	public readonly manifest: ManifestTable;
+	public readonly registry: ModelRegistry;
+	public readonly alerts: Alerts;
+	public readonly stages: Readonly<Record<LambdaStage, PipelineStage>>;
+	public readonly reportSite: ReportSite;
+	public readonly reportBuild: ReportBuild;
+	public readonly stateMachine: StateMachine;
+	public readonly trigger: BatchTrigger;
+	public readonly retrain: RetrainSchedule;
+	public readonly github?: GithubDeployRole;
+	public readonly package: LambdaPackage;
+
+	public readonly lakeBucketName: pulumi.Output<string>;
+	public readonly stateMachineArn: pulumi.Output<string>;
+	public readonly reportUrl: pulumi.Output<string>;
+	public readonly alertTopicArn: pulumi.Output<string>;
+	public readonly triggerFunctionName: pulumi.Output<string>;
+	/** How to upload a batch and what happens then (a stack output). */
+	public readonly uploadInstructions: pulumi.Output<string>;
+
+	constructor(
+		name: string,
+		args: PlatformArgs,
+		opts?: pulumi.ComponentResourceOptions,
+	) {
+		super("spanishgas:index:Platform", name, {}, opts);
+		const child = { parent: this };
+		const tags = args.tags;
+		const stack = pulumi.getStack();
+		const retention = args.logRetentionDays ?? 30;
+		this.package = args.package ?? buildLambdaPackage();
+
+		this.lake = new DataLake(
+			`${name}-lake`,
+			{ retainOnDelete: args.protect, tags },
+			child,
+		);
+		this.manifest = new ManifestTable(
+			`${name}-manifest`,
+			{ deletionProtection: args.protect, tags },
+			child,
+		);
+		this.registry = new ModelRegistry(
+			`${name}-registry`,
+			{ deletionProtection: args.protect, tags },
+			child,
+		);
+		this.alerts = new Alerts(
+			`${name}-alerts`,
+			{ email: args.alertEmail, metricStage: stack, tags },
+			child,
+		);
+		const resources: RuntimeResources = {
+			lakeBucketName: this.lake.bucketName,
+			lakeBucketArn: this.lake.arn,
+			manifestTableName: this.manifest.tableName,
+			manifestTableArn: this.manifest.arn,
+			registryTableName: this.registry.tableName,
+			registryTableArn: this.registry.arn,
+			alertTopicArn: this.alerts.topicArn,
+			alertKeyArn: this.alerts.keyArn,
+		};
+		const run = args.run ?? {};
+		const environment: Record<string, string> = {
+			STACK_NAME: stack,
+			SHARD_COUNT: String(run.shardCount ?? 8),
+			PROMOTION_GATE: String(run.promotionGate ?? 0.7),
+			SEED: String(run.seed ?? 42),
+		};
+		const alarmActions = [this.alerts.topicArn];
+
+		const stages = {} as Record<LambdaStage, PipelineStage>;
+		for (const stage of LAMBDA_STAGES)
+			stages[stage] = new PipelineStage(
+				`${name}-${stage}`,
+				{
+					stage,
+					package: this.package,
+					resources,
+					environment,
+					logRetentionDays: retention,
+					alarmActions,
+					tags,
+					...args.lambda?.defaults,
+					...args.lambda?.stages?.[stage],
+				},
+				child,
+			);
+		this.stages = stages;
+
+		this.reportSite = new ReportSite(
+			`${name}-report`,
+			{
+				username: args.report.username,
+				password: args.report.password,
+				defaultTtlSeconds: args.report.defaultTtlSeconds,
+				retainOnDelete: args.protect,
+				tags,
+			},
+			child,
+		);
+		this.reportBuild = new ReportBuild(
+			`${name}-report-build`,
+			{
+				lakeBucketName: this.lake.bucketName,
+				lakeBucketArn: this.lake.arn,
+				siteBucketName: this.reportSite.bucketName,
+				siteBucketArn: this.reportSite.bucketArn,
+				manifestTableName: this.manifest.tableName,
+				manifestTableArn: this.manifest.arn,
+				registryTableName: this.registry.tableName,
+				registryTableArn: this.registry.arn,
+				cpu: args.report.cpu,
+				memoryMb: args.report.memoryMb,
+				logRetentionDays: retention,
+				forceDeleteRepository: !args.protect,
+				tags,
+			},
+			child,
+		);
+		this.stateMachine = new StateMachine(
+			`${name}-pipeline`,
+			{
+				name: `spanishgas-${stack}`,
+				stageFunctionArns: Object.fromEntries(
+					LAMBDA_STAGES.map((s) => [s, stages[s].arn]),
+				) as Record<LambdaStage, pulumi.Output<string>>,
+				report: this.reportBuild.target,
+				lakeBucketName: this.lake.bucketName,
+				lakeBucketArn: this.lake.arn,
+				maxConcurrency: args.maxConcurrency,
+				mapMode: args.mapMode,
+				logRetentionDays: retention,
+				logLevel: args.stateMachineLogLevel,
+				alarmActions,
+				tags,
+			},
+			child,
+		);
+		this.trigger = new BatchTrigger(
+			`${name}-trigger`,
+			{
+				package: this.package,
+				resources,
+				stateMachineArn: this.stateMachine.arn,
+				environment,
+				logRetentionDays: retention,
+				alarmActions,
+				tags,
+				...args.lambda?.trigger,
+			},
+			child,
+		);
+		this.retrain = new RetrainSchedule(
+			`${name}-retrain`,
+			{
+				triggerFunctionArn: this.trigger.functionArn,
+				expression: args.retrain?.expression,
+				timezone: args.retrain?.timezone,
+				enabled: args.retrain?.enabled,
+				tags,
+			},
+			child,
+		);
+		if (args.github)
+			this.github = new GithubDeployRole(
+				`${name}-github`,
+				{
+					repository: args.github.repository,
+					branch: args.github.branch,
+					existingProviderArn: args.github.oidcProviderArn,
+					tags,
+				},
+				child,
+			);
+
+		this.lakeBucketName = this.lake.bucketName;
+		this.stateMachineArn = this.stateMachine.arn;
+		this.reportUrl = this.reportSite.url;
+		this.alertTopicArn = this.alerts.topicArn;
+		this.triggerFunctionName = this.trigger.functionName;
+		this.uploadInstructions = pulumi.interpolate`Upload a batch under s3://${this.lake.bucketName}/raw/<batch_id>/: the six small datasets (churn_label.csv, customer_attributes.csv, customer_contracts.csv, customer_interactions.json, price_history.csv, costs_by_province_month.csv; .gz accepted) and consumption_hourly_2024.parquet (or a folder of Parquet parts closed by consumption_hourly_2024/_SUCCESS, uploaded last), e.g. \`aws s3 sync data/raw/<batch_id>/ s3://${this.lake.bucketName}/raw/<batch_id>/\`. The upload that completes the batch starts one execution of ${this.stateMachine.name}; the report is published at ${this.reportSite.url} when the run succeeds.`;
+		this.registerOutputs({
+			lakeBucketName: this.lakeBucketName,
+			stateMachineArn: this.stateMachineArn,
+			reportUrl: this.reportUrl,
+			alertTopicArn: this.alertTopicArn,
+			triggerFunctionName: this.triggerFunctionName,
+		});
+	}
+}

@@ -1,0 +1,764 @@
+/**
+ * The checks every stack must pass under mocks (test/infra-dev.test.ts and
+ * test/infra-prod.test.ts run them with Pulumi.dev.yaml and Pulumi.prod.yaml).
+ */
+import aslValidator from "asl-validator";
+import { beforeAll, describe, expect, it } from "vitest";
+import {
+	DISTRIBUTED_MAP_ACCESS,
+	LAMBDA_STAGES,
+	METRIC_NAMESPACE,
+	type PolicyDocument,
+	type PolicyStatement,
+	REPORT_ACCESS,
+	STAGE_ACCESS,
+	TRIGGER_ACCESS,
+} from "../../components/access.ts";
+import { STAGE_SIZING } from "../../components/pipeline-stage.ts";
+import {
+	ECS_RUN_TASK_SYNC,
+	reportTaskParameters,
+} from "../../components/state-machine.ts";
+import { buildDefinition } from "../../runtime/pipeline/definition.ts";
+import {
+	ACCOUNT,
+	inventory,
+	type Json,
+	type ProgramRun,
+	REGION,
+	runProgram,
+	stackConfig,
+	TEST_PASSWORD,
+} from "./infra-harness.ts";
+
+const T = {
+	bucket: "aws:s3/bucket:Bucket",
+	sse: "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+	versioning: "aws:s3/bucketVersioning:BucketVersioning",
+	block: "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
+	ownership: "aws:s3/bucketOwnershipControls:BucketOwnershipControls",
+	bucketPolicy: "aws:s3/bucketPolicy:BucketPolicy",
+	lifecycle: "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
+	fn: "aws:lambda/function:Function",
+	role: "aws:iam/role:Role",
+	rolePolicy: "aws:iam/rolePolicy:RolePolicy",
+	logGroup: "aws:cloudwatch/logGroup:LogGroup",
+	alarm: "aws:cloudwatch/metricAlarm:MetricAlarm",
+	sfn: "aws:sfn/stateMachine:StateMachine",
+	schedule: "aws:scheduler/schedule:Schedule",
+	table: "aws:dynamodb/table:Table",
+	topic: "aws:sns/topic:Topic",
+	subscription: "aws:sns/topicSubscription:TopicSubscription",
+	distribution: "aws:cloudfront/distribution:Distribution",
+	cfFunction: "aws:cloudfront/function:Function",
+	oac: "aws:cloudfront/originAccessControl:OriginAccessControl",
+	taskDef: "aws:ecs/taskDefinition:TaskDefinition",
+	cluster: "aws:ecs/cluster:Cluster",
+	image: "awsx:ecr:Image",
+	repo: "aws:ecr/repository:Repository",
+	notification: "aws:s3/bucketNotification:BucketNotification",
+	oidc: "aws:iam/openIdConnectProvider:OpenIdConnectProvider",
+	subnet: "aws:ec2/subnet:Subnet",
+	sg: "aws:ec2/securityGroup:SecurityGroup",
+} as const;
+
+const asArray = <X>(x: X | X[] | undefined): X[] =>
+	x === undefined ? [] : Array.isArray(x) ? x : [x];
+
+/** An S3 key pattern as a regular expression (IAM semantics: `*` matches anything). */
+const patternRegex = (p: string) =>
+	new RegExp(
+		`^${p.replace(/[.+?^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*")}$`,
+	);
+
+function config(stack: string, overrides: Record<string, string> = {}) {
+	const c = { ...stackConfig(stack), ...overrides };
+	const json = (k: string) =>
+		c[`spanishgas:${k}`] === undefined
+			? undefined
+			: JSON.parse(c[`spanishgas:${k}`]);
+	return { raw: c, json };
+}
+
+/**
+ * Registers the checks for a stack; `overrides` changes config values (as
+ * `pulumi config set` would) for a variant of the stack.
+ */
+export function describeStack(
+	stack: "dev" | "prod",
+	overrides: Record<string, string> = {},
+): void {
+	const variant = Object.keys(overrides).length
+		? ` with ${Object.entries(overrides)
+				.map(([k, v]) => `${k}=${v}`)
+				.join(", ")}`
+		: "";
+	describe(`stack ${stack}${variant} under mocks`, () => {
+		let run: ProgramRun;
+		const cfg = config(stack, overrides);
+		const lake = () => run.byName(T.bucket, "-lake");
+		const fnOf = (stage: string) => run.byName(T.fn, `spanishgas-${stage}`);
+		const policyOf = (logical: string): PolicyDocument =>
+			JSON.parse(run.byName(T.rolePolicy, logical).inputs.policy);
+		const stagePolicy = (stage: string) =>
+			policyOf(`spanishgas-${stage}-policy`);
+
+		beforeAll(async () => {
+			run = await runProgram(stack, { overrides });
+		}, 180_000);
+
+		it("runs to completion and declares the expected inventory", () => {
+			const counts = inventory(run.resources);
+			console.log(`[infra] ${stack} inventory`, JSON.stringify(counts));
+			const stages = LAMBDA_STAGES.length;
+			const github = cfg.json("github") ? 1 : 0;
+			expect(counts[T.fn]).toBe(stages + 1); // stages + trigger
+			expect(counts["spanishgas:pipeline:PipelineStage"]).toBe(stages);
+			expect(counts[T.logGroup]).toBe(stages + 1 + 1 + 1); // functions, state machine, report task
+			expect(counts[T.sfn]).toBe(1);
+			expect(counts[T.table]).toBe(2);
+			expect(counts[T.bucket]).toBe(2);
+			expect(counts[T.topic]).toBe(1);
+			expect(counts[T.subscription]).toBe(1);
+			expect(counts[T.schedule]).toBe(1);
+			expect(counts[T.notification]).toBe(1);
+			expect(counts[T.distribution]).toBe(1);
+			expect(counts[T.cfFunction]).toBe(1);
+			expect(counts[T.oac]).toBe(1);
+			expect(counts[T.image]).toBe(1);
+			expect(counts[T.taskDef]).toBe(1);
+			expect(counts[T.cluster]).toBe(1);
+			expect(counts[T.oidc] ?? 0).toBe(
+				github && !cfg.json("github")?.oidcProviderArn ? 1 : 0,
+			);
+			// stage roles + trigger + state machine + scheduler + task + execution (+ deploy + preview)
+			expect(counts[T.role]).toBe(stages + 1 + 1 + 1 + 2 + 2 * github);
+			expect(counts["spanishgas:index:Platform"]).toBe(1);
+			expect(run.outputs.reportUrl).toBe("https://d1234abcd.cloudfront.net/");
+			expect(run.outputs.uploadInstructions).toMatch(
+				new RegExp(`s3://${lake().state.bucket}/raw/<batch_id>/`),
+			);
+		});
+
+		it("every bucket is encrypted, versioned, private (all public access blocked, no ACLs) and TLS-only", () => {
+			const buckets = run.ofType(T.bucket);
+			expect(buckets.length).toBeGreaterThan(0);
+			for (const b of buckets) {
+				const of = (type: string) =>
+					run.ofType(type).filter((r) => r.inputs.bucket === b.id);
+				const [sse] = of(T.sse);
+				expect(sse, b.name).toBeDefined();
+				expect(
+					sse.inputs.rules[0].applyServerSideEncryptionByDefault.sseAlgorithm,
+				).toMatch(/^(aws:kms|AES256)$/);
+				expect(of(T.versioning)[0]?.inputs.versioningConfiguration.status).toBe(
+					"Enabled",
+				);
+				expect(of(T.block)[0]?.inputs).toMatchObject({
+					blockPublicAcls: true,
+					blockPublicPolicy: true,
+					ignorePublicAcls: true,
+					restrictPublicBuckets: true,
+				});
+				expect(of(T.ownership)[0]?.inputs.rule.objectOwnership).toBe(
+					"BucketOwnerEnforced",
+				);
+				const policies = of(T.bucketPolicy);
+				expect(policies, b.name).toHaveLength(1);
+				const doc = JSON.parse(policies[0].inputs.policy) as PolicyDocument;
+				const arn = b.state.arn;
+				expect(doc.Statement).toContainEqual({
+					Sid: "DenyInsecureTransport",
+					Effect: "Deny",
+					Principal: "*",
+					Action: "s3:*",
+					Resource: [arn, `${arn}/*`],
+					Condition: { Bool: { "aws:SecureTransport": "false" } },
+				});
+				// Nothing is granted to everyone.
+				for (const s of doc.Statement)
+					if (s.Effect === "Allow") expect(s.Principal).not.toBe("*");
+				expect(b.inputs.acl).toBeUndefined();
+			}
+		});
+
+		it("the lake's lifecycle moves bronze to STANDARD_IA after 90 days and expires scored outputs after 365", () => {
+			const rules = run
+				.ofType(T.lifecycle)
+				.find((l) => l.inputs.bucket === lake().id)?.inputs
+				.rules as Array<Json>;
+			const bronze = rules.find((r) => r.filter?.and?.tags?.layer === "bronze");
+			expect(bronze?.status).toBe("Enabled");
+			expect(bronze?.filter.and.prefix).toBe("runs/");
+			expect(bronze?.transitions).toEqual([
+				{ days: 90, storageClass: "STANDARD_IA" },
+			]);
+			const scored = rules.find((r) => r.filter?.and?.tags?.layer === "scored");
+			expect(scored?.expiration).toEqual({ days: 365 });
+			expect(
+				rules.find((r) => r.id === "noncurrent-versions")
+					?.noncurrentVersionExpiration,
+			).toEqual({ noncurrentDays: 30 });
+		});
+
+		it("every stage function runs the packaged runtime on nodejs22.x with its own role, log group, sizes and environment", () => {
+			const retention = cfg.json("logRetentionDays");
+			const lambdaCfg = cfg.json("lambda") ?? {};
+			const table = (suffix: string) => run.byName(T.table, suffix).state;
+			for (const stage of LAMBDA_STAGES) {
+				const fn = fnOf(stage);
+				expect(fn.inputs.runtime).toBe("nodejs22.x");
+				expect(fn.inputs.handler).toBe("__index.handler");
+				const role = run.byName(T.role, `spanishgas-${stage}-role`);
+				expect(fn.inputs.role).toBe(role.state.arn);
+				expect(role.inputs.path).toBe("/spanishgas/");
+				const logGroup = run.byName(T.logGroup, `spanishgas-${stage}-logs`);
+				expect(fn.inputs.loggingConfig.logGroup).toBe(logGroup.state.name);
+				expect(logGroup.inputs.retentionInDays).toBe(retention);
+				const want = {
+					...STAGE_SIZING[stage],
+					...lambdaCfg.defaults,
+					...lambdaCfg.stages?.[stage],
+				};
+				expect(fn.inputs.memorySize, stage).toBe(want.memoryMb);
+				expect(fn.inputs.timeout, stage).toBe(want.timeoutSeconds);
+				expect(fn.inputs.ephemeralStorage.size, stage).toBe(
+					want.ephemeralStorageMb,
+				);
+				expect(fn.inputs.environment.variables).toEqual({
+					LAKE_BUCKET: lake().state.bucket,
+					STATE_TABLE: table("-manifest").name,
+					REGISTRY_TABLE: table("-registry").name,
+					ALERT_TOPIC_ARN: run.ofType(T.topic)[0].state.arn,
+					STACK_NAME: stack,
+					SHARD_COUNT: String(cfg.json("shardCount")),
+					PROMOTION_GATE: String(cfg.json("promotionGate")),
+					SEED: String(cfg.json("seed")),
+				});
+				expect(fn.inputs.tags.environment).toBe(stack);
+			}
+			const trigger = run.byName(T.fn, "spanishgas-trigger-fn");
+			expect(trigger.inputs.runtime).toBe("nodejs22.x");
+			expect(trigger.inputs.environment.variables.STATE_MACHINE_ARN).toBe(
+				run.ofType(T.sfn)[0].state.arn,
+			);
+		});
+
+		it("every role's policy stays within its stage's prefixes, tables and actions (no * on data)", () => {
+			const lakeArn = lake().state.arn;
+			const manifestArn = run.byName(T.table, "-manifest").state.arn;
+			const registryArn = run.byName(T.table, "-registry").state.arn;
+			const topicArn = run.ofType(T.topic)[0].state.arn;
+			const keyArn = run.ofType("aws:kms/key:Key")[0].state.arn;
+			const check = (
+				who: string,
+				doc: PolicyDocument,
+				access: typeof REPORT_ACCESS,
+			) => {
+				const allowedObjects = (actions: string[]) =>
+					actions.some((a) => a === "s3:GetObject")
+						? access.reads
+						: access.writes;
+				for (const s of doc.Statement) {
+					expect(s.Effect, who).toBe("Allow");
+					const actions = asArray(s.Action);
+					const resources = asArray(s.Resource);
+					for (const a of actions) {
+						expect(a, `${who}: wildcard action`).not.toMatch(/\*/);
+					}
+					for (const r of resources) {
+						if (r === "*") {
+							// Only metric publishing, scoped by its namespace condition.
+							expect(actions, who).toEqual(["cloudwatch:PutMetricData"]);
+							expect(s.Condition).toEqual({
+								StringEquals: { "cloudwatch:namespace": METRIC_NAMESPACE },
+							});
+							continue;
+						}
+						if (actions.some((a) => a.startsWith("s3:"))) {
+							if (actions.includes("s3:ListBucket")) {
+								expect(actions, who).toEqual(["s3:ListBucket"]);
+								expect(r).toBe(lakeArn);
+								continue;
+							}
+							expect(r.startsWith(`${lakeArn}/`), `${who}: ${r}`).toBe(true);
+							const key = r.slice(lakeArn.length + 1);
+							expect(key, `${who}: bare * on the lake`).not.toBe("*");
+							const allowed = allowedObjects(actions);
+							expect(allowed, `${who}: ${actions} on ${key}`).toContain(key);
+							// A write grant of one stage is never reads of everything.
+							expect(key.length).toBeGreaterThan(2);
+						} else if (actions.some((a) => a.startsWith("dynamodb:"))) {
+							const table = r.replace(/\/index\/\*$/, "");
+							if (table === manifestArn)
+								expect(access.manifest, who).not.toBe("none");
+							else if (table === registryArn)
+								expect(access.registry, who).not.toBe("none");
+							else throw new Error(`${who}: table ${r}`);
+							const level =
+								table === manifestArn ? access.manifest : access.registry;
+							if (actions.some((a) => /Put|Delete/.test(a)))
+								expect(level, who).toBe("readwrite");
+							else if (actions.includes("dynamodb:UpdateItem"))
+								expect(["update", "readwrite"], who).toContain(level);
+						} else if (actions.includes("sns:Publish")) {
+							expect(r).toBe(topicArn);
+							expect(access.alerts).toBe(true);
+						} else if (actions.some((a) => a.startsWith("kms:"))) {
+							expect(r).toBe(keyArn);
+						} else if (actions.some((a) => a.startsWith("logs:"))) {
+							expect(r).toMatch(/^arn:aws:logs:.*:log-group:.*:\*$/);
+						} else if (actions.includes("states:StartExecution")) {
+							expect(who).toBe("trigger");
+							expect(r).toBe(run.ofType(T.sfn)[0].state.arn);
+						} else throw new Error(`${who}: unexpected ${actions} on ${r}`);
+					}
+				}
+			};
+			for (const stage of LAMBDA_STAGES) {
+				const doc = stagePolicy(stage);
+				check(stage, doc, STAGE_ACCESS[stage]);
+				// Own log group only.
+				const logs = doc.Statement.find((s) => s.Sid === "OwnLogs");
+				expect(logs?.Resource).toBe(
+					`${run.byName(T.logGroup, `spanishgas-${stage}-logs`).state.arn}:*`,
+				);
+				// Exactly the prefixes of the access table: nothing missing either.
+				const granted = (sid: string) =>
+					asArray(doc.Statement.find((s) => s.Sid === sid)?.Resource).map((r) =>
+						r.slice(lakeArn.length + 1),
+					);
+				expect(granted("LakeRead").sort()).toEqual(
+					[...new Set(STAGE_ACCESS[stage].reads)].sort(),
+				);
+				expect(granted("LakeWrite").sort()).toEqual(
+					[...new Set(STAGE_ACCESS[stage].writes)].sort(),
+				);
+			}
+			check(
+				"trigger",
+				policyOf("spanishgas-trigger-fn-policy"),
+				TRIGGER_ACCESS,
+			);
+			const task = policyOf("spanishgas-report-build-task-policy");
+			const site = run.byName(T.bucket, "-report-content").state.arn;
+			check(
+				"report task",
+				{
+					...task,
+					Statement: task.Statement.filter(
+						(s) => !asArray(s.Resource).some((r) => r.startsWith(site)),
+					),
+				},
+				REPORT_ACCESS,
+			);
+			// The site grants are on the site bucket only.
+			for (const s of task.Statement.filter((s) =>
+				asArray(s.Resource).some((r) => r.startsWith(site)),
+			))
+				for (const r of asArray(s.Resource))
+					expect([site, `${site}/*`]).toContain(r);
+			// Every role in the stack: no Allow of "*" actions or of all of S3/DynamoDB.
+			for (const p of run.ofType(T.rolePolicy)) {
+				const doc = JSON.parse(p.inputs.policy) as PolicyDocument;
+				for (const s of doc.Statement)
+					for (const a of asArray(s.Action))
+						expect(a, p.name).not.toMatch(
+							/^(\*|s3:\*|dynamodb:\*|lambda:\*|iam:\*)$/,
+						);
+			}
+			// Role trust: each service role is assumable by its one service.
+			for (const stage of LAMBDA_STAGES) {
+				const trust = JSON.parse(
+					run.byName(T.role, `spanishgas-${stage}-role`).inputs
+						.assumeRolePolicy,
+				) as PolicyDocument;
+				expect(trust.Statement).toEqual([
+					{
+						Effect: "Allow",
+						Principal: { Service: "lambda.amazonaws.com" },
+						Action: "sts:AssumeRole",
+					},
+				]);
+			}
+		});
+
+		it("the state machine role may invoke only the stage functions and run only the report task", () => {
+			const doc = policyOf("spanishgas-pipeline-policy");
+			const fnArns = LAMBDA_STAGES.map((s) => fnOf(s).state.arn);
+			const invoke = doc.Statement.find((s) =>
+				asArray(s.Action).includes("lambda:InvokeFunction"),
+			) as PolicyStatement;
+			expect(new Set(asArray(invoke.Resource))).toEqual(
+				new Set([...fnArns, ...fnArns.map((a) => `${a}:*`)]),
+			);
+			const taskDef = run.ofType(T.taskDef)[0].state.arn;
+			const runTask = doc.Statement.find((s) =>
+				asArray(s.Action).includes("ecs:RunTask"),
+			);
+			expect(runTask?.Resource).toBe(taskDef);
+			const pass = doc.Statement.find((s) =>
+				asArray(s.Action).includes("iam:PassRole"),
+			);
+			expect(new Set(asArray(pass?.Resource))).toEqual(
+				new Set([
+					run.byName(T.role, "report-build-task-role").state.arn,
+					run.byName(T.role, "report-build-execution-role").state.arn,
+				]),
+			);
+			for (const s of doc.Statement)
+				if (asArray(s.Resource).includes("*"))
+					for (const a of asArray(s.Action)) expect(a).toMatch(/^logs:/);
+			const distributed = cfg.raw["spanishgas:mapMode"] === "DISTRIBUTED";
+			const lakeArn = lake().state.arn;
+			const s3Resources = doc.Statement.filter((s) =>
+				asArray(s.Action).some((a) => a.startsWith("s3:")),
+			).flatMap((s) => asArray(s.Resource));
+			expect(s3Resources).toEqual(
+				distributed
+					? [
+							...DISTRIBUTED_MAP_ACCESS.reads,
+							...DISTRIBUTED_MAP_ACCESS.writes,
+						].map((p) => `${lakeArn}/${p}`)
+					: [],
+			);
+			const smArn = run.ofType(T.sfn)[0].state.arn;
+			const states = doc.Statement.filter((s) =>
+				asArray(s.Action).some((a) => a.startsWith("states:")),
+			);
+			expect(states).toEqual(
+				distributed
+					? [
+							{
+								Sid: "DistributedMapChildren",
+								Effect: "Allow",
+								Action: "states:StartExecution",
+								Resource: smArn,
+							},
+							{
+								Sid: "DistributedMapRuns",
+								Effect: "Allow",
+								Action: ["states:DescribeExecution", "states:StopExecution"],
+								Resource: `${smArn.replace(":stateMachine:", ":execution:")}/*`,
+							},
+						]
+					: [],
+			);
+		});
+
+		it("the deployed definition is the runtime's buildDefinition with the real ARNs, and it is valid ASL", () => {
+			const sm = run.ofType(T.sfn)[0];
+			const deployed = JSON.parse(sm.inputs.definition);
+			const arns = Object.fromEntries(
+				LAMBDA_STAGES.map((s) => [s, fnOf(s).state.arn]),
+			);
+			const taskDef = run.ofType(T.taskDef)[0];
+			const expected = buildDefinition({
+				resourceFor: (s) => arns[s] ?? ECS_RUN_TASK_SYNC,
+				maxConcurrency: cfg.json("maxConcurrency"),
+				mapMode: cfg.raw["spanishgas:mapMode"] as "INLINE" | "DISTRIBUTED",
+				lakeBucket: lake().state.bucket,
+				publishReport: {
+					resource: ECS_RUN_TASK_SYNC,
+					parameters: reportTaskParameters({
+						clusterArn: run.ofType(T.cluster)[0].state.arn,
+						taskDefinitionArn: taskDef.state.arn,
+						containerName: JSON.parse(taskDef.inputs.containerDefinitions)[0]
+							.name,
+						subnetIds: run.ofType(T.subnet).map((s) => s.id),
+						securityGroupIds: run.ofType(T.sg).map((s) => s.id),
+						taskRoleArn: "",
+						executionRoleArn: "",
+						assignPublicIp: true,
+					}),
+				},
+			});
+			expect(deployed).toEqual(expected);
+			// Every Lambda task state points at that stage's deployed function.
+			const states = deployed.States as Record<string, Json>;
+			for (const stage of LAMBDA_STAGES) {
+				const state =
+					states[stage] ?? states.BronzeShards.ItemProcessor.States[stage];
+				expect(state.Resource, stage).toBe(arns[stage]);
+			}
+			expect(states.PublishReport.Resource).toBe(
+				"arn:aws:states:::ecs:runTask.sync",
+			);
+			expect(states.PublishReport.Parameters.TaskDefinition).toBe(
+				taskDef.state.arn,
+			);
+			expect(
+				states.PublishReport.Parameters.Overrides.ContainerOverrides[0],
+			).toEqual({
+				Name: "report",
+				Environment: [
+					{ Name: "RUN_ID", "Value.$": "$.runId" },
+					{ Name: "BATCH_ID", "Value.$": "$.batchId" },
+				],
+			});
+			const validate = aslValidator as unknown as (d: unknown) => {
+				isValid: boolean;
+				errors: unknown;
+			};
+			const v = validate(deployed);
+			expect(v.isValid, JSON.stringify(v.errors)).toBe(true);
+			expect(sm.inputs.loggingConfiguration.logDestination).toBe(
+				`${run.byName(T.logGroup, "spanishgas-pipeline-logs").state.arn}:*`,
+			);
+			expect(sm.inputs.roleArn).toBe(
+				run.byName(T.role, "spanishgas-pipeline-role").state.arn,
+			);
+		});
+
+		it("alarms: every function's errors, failed executions and drift notify the alert topic; the e-mail is subscribed", () => {
+			const topic = run.ofType(T.topic)[0];
+			expect(topic.inputs.kmsMasterKeyId).toBeDefined();
+			expect(run.ofType(T.subscription)[0].inputs).toMatchObject({
+				protocol: "email",
+				endpoint: cfg.raw["spanishgas:alertEmail"],
+				topic: topic.state.arn,
+			});
+			const alarms = run.ofType(T.alarm);
+			for (const a of alarms)
+				expect(a.inputs.alarmActions, a.name).toEqual([topic.state.arn]);
+			const fnNames = [
+				...LAMBDA_STAGES.map((s) => fnOf(s).state.name),
+				run.byName(T.fn, "spanishgas-trigger-fn").state.name,
+			];
+			const errorAlarms = alarms.filter(
+				(a) =>
+					a.inputs.namespace === "AWS/Lambda" &&
+					a.inputs.metricName === "Errors",
+			);
+			expect(
+				new Set(errorAlarms.map((a) => a.inputs.dimensions.FunctionName)),
+			).toEqual(new Set(fnNames));
+			const failed = alarms.find(
+				(a) => a.inputs.metricName === "ExecutionsFailed",
+			);
+			expect(failed?.inputs).toMatchObject({
+				namespace: "AWS/States",
+				dimensions: { StateMachineArn: run.ofType(T.sfn)[0].state.arn },
+				threshold: 1,
+			});
+			const drift = alarms.find((a) => a.inputs.metricName === "DriftDetected");
+			expect(drift?.inputs).toMatchObject({
+				namespace: METRIC_NAMESPACE,
+				dimensions: { Stage: stack },
+			});
+		});
+
+		it("the weekly retrain schedule and the S3 batch trigger invoke the trigger function", () => {
+			const trigger = run.byName(T.fn, "spanishgas-trigger-fn");
+			const schedule = run.ofType(T.schedule)[0];
+			expect(schedule.inputs).toMatchObject({
+				scheduleExpression: "cron(0 6 ? * MON *)",
+				scheduleExpressionTimezone: "UTC",
+				state: cfg.json("retrainEnabled") === false ? "DISABLED" : "ENABLED",
+			});
+			expect(schedule.inputs.target.arn).toBe(trigger.state.arn);
+			expect(JSON.parse(schedule.inputs.target.input)).toEqual({
+				rerun: true,
+				mode: "train",
+			});
+			const schedulerRole = run.byName(T.role, "spanishgas-retrain-role");
+			expect(schedule.inputs.target.roleArn).toBe(schedulerRole.state.arn);
+			const inline = policyOf("spanishgas-retrain-policy");
+			expect(inline.Statement[0].Resource).toEqual([
+				trigger.state.arn,
+				`${trigger.state.arn}:*`,
+			]);
+			const notification = run.ofType(T.notification)[0];
+			expect(notification.inputs.bucket).toBe(lake().state.bucket);
+			expect(notification.inputs.lambdaFunctions).toEqual([
+				{
+					lambdaFunctionArn: trigger.state.arn,
+					events: ["s3:ObjectCreated:*"],
+					filterPrefix: "raw/",
+				},
+			]);
+			const permission = run.ofType("aws:lambda/permission:Permission")[0];
+			expect(permission.inputs).toMatchObject({
+				principal: "s3.amazonaws.com",
+				sourceArn: lake().state.arn,
+				sourceAccount: ACCOUNT,
+			});
+		});
+
+		it("the report site is private behind CloudFront with origin access control and a Basic-auth gate from the secret", () => {
+			const site = run.byName(T.bucket, "-report-content");
+			const dist = run.ofType(T.distribution)[0];
+			const oac = run.ofType(T.oac)[0];
+			expect(dist.inputs.origins).toHaveLength(1);
+			expect(dist.inputs.origins[0]).toMatchObject({
+				domainName: site.state.bucketRegionalDomainName,
+				originAccessControlId: oac.id,
+			});
+			expect(oac.inputs).toMatchObject({
+				originAccessControlOriginType: "s3",
+				signingBehavior: "always",
+				signingProtocol: "sigv4",
+			});
+			const behavior = dist.inputs.defaultCacheBehavior;
+			expect(behavior.viewerProtocolPolicy).toBe("redirect-to-https");
+			const gate = run.ofType(T.cfFunction)[0];
+			expect(behavior.functionAssociations).toEqual([
+				{ eventType: "viewer-request", functionArn: gate.state.arn },
+			]);
+			const code = gate.inputs.code as string;
+			expect(code).not.toContain(TEST_PASSWORD);
+			expect(code).not.toContain(
+				Buffer.from(`spanishgas:${TEST_PASSWORD}`).toString("base64"),
+			);
+			const policy = JSON.parse(
+				run.ofType(T.bucketPolicy).find((p) => p.inputs.bucket === site.id)
+					?.inputs.policy,
+			) as PolicyDocument;
+			const allows = policy.Statement.filter((s) => s.Effect === "Allow");
+			expect(allows).toEqual([
+				{
+					Sid: "CloudFrontReadsThroughOAC",
+					Effect: "Allow",
+					Principal: { Service: "cloudfront.amazonaws.com" },
+					Action: "s3:GetObject",
+					Resource: `${site.state.arn}/*`,
+					Condition: { StringEquals: { "AWS:SourceArn": dist.state.arn } },
+				},
+			]);
+		});
+
+		it("the report build is an awsx ECR image run as a Fargate task with the lake, site and tables", () => {
+			const image = run.ofType(T.image)[0];
+			const repo = run.ofType(T.repo)[0];
+			expect(image.inputs).toMatchObject({
+				repositoryUrl: repo.state.repositoryUrl,
+				context: ".",
+				dockerfile: "components/report-build/Dockerfile",
+				platform: "linux/amd64",
+			});
+			const task = run.ofType(T.taskDef)[0];
+			expect(task.inputs).toMatchObject({
+				requiresCompatibilities: ["FARGATE"],
+				networkMode: "awsvpc",
+			});
+			const [container] = JSON.parse(task.inputs.containerDefinitions);
+			expect(container.image).toBe(image.state.imageUri);
+			const env = Object.fromEntries(
+				container.environment.map((e: { name: string; value: string }) => [
+					e.name,
+					e.value,
+				]),
+			);
+			expect(env).toMatchObject({
+				LAKE_BUCKET: lake().state.bucket,
+				SITE_BUCKET: run.byName(T.bucket, "-report-content").state.bucket,
+				STATE_TABLE: run.byName(T.table, "-manifest").state.name,
+				REGISTRY_TABLE: run.byName(T.table, "-registry").state.name,
+			});
+			expect(container.logConfiguration.options["awslogs-region"]).toBe(REGION);
+		});
+
+		it("tags every taggable resource with the stack's tags", () => {
+			const tags = cfg.json("tags") as Record<string, string>;
+			const taggable = run.resources.filter(
+				(r) => r.type.startsWith("aws:") && r.inputs.tags !== undefined,
+			);
+			expect(taggable.length).toBeGreaterThan(40);
+			for (const r of taggable)
+				expect(r.inputs.tags, `${r.type} ${r.name}`).toMatchObject({
+					...tags,
+					stack,
+				});
+			const untagged = run.resources.filter(
+				(r) =>
+					[
+						T.bucket,
+						T.fn,
+						T.role,
+						T.table,
+						T.sfn,
+						T.logGroup,
+						T.topic,
+					].includes(r.type as never) && r.inputs.tags === undefined,
+			);
+			expect(untagged.map((r) => r.name)).toEqual([]);
+		});
+
+		it("GitHub OIDC roles exist exactly when the stack names a repository, limited to it", () => {
+			const github = cfg.json("github") as
+				| { repository: string; branch?: string }
+				| undefined;
+			const deploy = run.resources.filter(
+				(r) => r.type === T.role && r.name.endsWith("-github-deploy"),
+			);
+			if (!github) {
+				expect(deploy).toHaveLength(0);
+				return;
+			}
+			const trust = JSON.parse(
+				deploy[0].inputs.assumeRolePolicy,
+			) as PolicyDocument;
+			expect(trust.Statement[0].Condition?.StringEquals).toEqual({
+				"token.actions.githubusercontent.com:aud": "sts.amazonaws.com",
+				"token.actions.githubusercontent.com:sub": `repo:${github.repository}:ref:refs/heads/${github.branch ?? "main"}`,
+			});
+			const preview = run.byName(T.role, "-github-preview");
+			expect(
+				(JSON.parse(preview.inputs.assumeRolePolicy) as PolicyDocument)
+					.Statement[0].Condition?.StringEquals,
+			).toMatchObject({
+				"token.actions.githubusercontent.com:sub": `repo:${github.repository}:pull_request`,
+			});
+			const attached = (role: Json) =>
+				run
+					.ofType("aws:iam/rolePolicyAttachment:RolePolicyAttachment")
+					.filter((p) => p.inputs.role === role.state.name)
+					.map((p) => p.inputs.policyArn);
+			expect(attached(preview)).toEqual([
+				"arn:aws:iam::aws:policy/ReadOnlyAccess",
+			]);
+			expect(attached(deploy[0])).toEqual([
+				"arn:aws:iam::aws:policy/PowerUserAccess",
+			]);
+			const iam = policyOf("-github-deploy-platform-iam");
+			for (const s of iam.Statement)
+				for (const r of asArray(s.Resource))
+					expect(r).toMatch(
+						new RegExp(
+							`^arn:aws:iam::${ACCOUNT}:(role/spanishgas/\\*|oidc-provider/token.actions.githubusercontent.com|role/aws-service-role/\\*)$`,
+						),
+					);
+		});
+
+		it("stage access patterns match real lake keys of the runtime's layout", () => {
+			// Guards the access table against typos: each pattern matches a key the layout produces.
+			const samples = [
+				"raw/b1/churn_label.csv",
+				"runs/r1/staged/churnLabel.parquet",
+				"runs/r1/staged/shards.json",
+				"runs/r1/bronze/shards/s0.parquet",
+				"runs/r1/bronze/bronze_customer.parquet",
+				"runs/r1/quality/gold_customer.json",
+				"runs/r1/silver/silver_customer.parquet",
+				"runs/r1/gold/gold_customer.parquet",
+				"runs/r1/scored/scores.parquet",
+				"runs/r1/monitoring/drift.json",
+				"runs/r1/run_report.json",
+				"models/v0001/model.json",
+				"models/v0001/drift_reference.parquet",
+				"latest.json",
+				"reports/data/runs.parquet",
+			];
+			for (const access of [
+				...Object.values(STAGE_ACCESS),
+				TRIGGER_ACCESS,
+				REPORT_ACCESS,
+			])
+				for (const p of [...access.reads, ...access.writes])
+					expect(
+						samples.some((k) => patternRegex(p).test(k)),
+						p,
+					).toBe(true);
+		});
+	});
+}
