@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { S3Client } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TransientIOError } from "../runtime/errors.ts";
+import { lakeObjectTags } from "../runtime/io/lake.ts";
 import {
 	checkKey,
 	InvalidObjectKeyError,
@@ -238,6 +239,48 @@ describe("S3ObjectStore specifics", () => {
 		expect(await prod.list("")).toEqual([]);
 		expect(await prod.exists("raw/b1/churn_label.csv")).toBe(false);
 		expect(dev.location).toBe("s3://lake-prefixes/dev/");
+	});
+
+	it("tags run outputs by layer, for the lake's lifecycle rules", async () => {
+		// s3rver stores PutObject's x-amz-tagging header nowhere (it implements only
+		// PutObjectTagging), so this checks the header each put sends to the peer.
+		await s3.createBucket("lake-tags");
+		const client = new S3Client({
+			endpoint: s3.endpoint,
+			region: "eu-west-1",
+			credentials: { accessKeyId: "S3RVER", secretAccessKey: "S3RVER" },
+			forcePathStyle: true,
+		});
+		const sent: Record<string, string | undefined> = {};
+		client.middlewareStack.add(
+			(next) => async (args) => {
+				const req = args.request as {
+					path?: string;
+					headers?: Record<string, string>;
+				};
+				const input = args.input as { Key?: string };
+				if (input.Key) sent[input.Key] = req.headers?.["x-amz-tagging"];
+				return next(args);
+			},
+			{ step: "finalizeRequest", name: "captureTagging" },
+		);
+		const store = new S3ObjectStore({
+			bucket: "lake-tags",
+			client,
+			tagsFor: lakeObjectTags,
+		});
+		await store.put("runs/r1/bronze/bronze_customer.parquet", "b");
+		await store.put("runs/r1/scored/scores.parquet", "s");
+		await store.put("runs/r1/gold/gold_customer.parquet", "g");
+		await store.put("raw/b1/churn_label.csv", "r");
+		expect(sent).toEqual({
+			"runs/r1/bronze/bronze_customer.parquet": "layer=bronze",
+			"runs/r1/scored/scores.parquet": "layer=scored",
+			"runs/r1/gold/gold_customer.parquet": undefined,
+			"raw/b1/churn_label.csv": undefined,
+		});
+		expect(await store.getText("runs/r1/scored/scores.parquet")).toBe("s");
+		client.destroy();
 	});
 
 	it("maps a network failure to TransientIOError", async () => {

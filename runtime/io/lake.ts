@@ -42,6 +42,19 @@ export const lakeKeys = {
 	latest: "latest.json",
 } as const;
 
+/**
+ * Object tags of a lake key: run outputs carry their layer, because S3
+ * lifecycle rules filter by prefix and tag but cannot match
+ * `runs/<id>/bronze/` (components/data-lake.ts moves bronze to infrequent
+ * access after 90 days and expires scored outputs after 365).
+ */
+export function lakeObjectTags(
+	key: string,
+): Record<string, string> | undefined {
+	const m = /^runs\/[^/]+\/(bronze|scored)\//.exec(key);
+	return m ? { layer: m[1] } : undefined;
+}
+
 /** Local paths of the layout under a folder (the embedded default, tests, CLI). */
 export class Lake {
 	readonly root: string;

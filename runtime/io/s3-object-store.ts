@@ -117,6 +117,12 @@ function guessContentType(key: string): string {
 	);
 }
 
+/** Tags as the x-amz-tagging header wants them: URL query form. */
+function tagging(tags: Record<string, string> | undefined): string | undefined {
+	if (!tags || Object.keys(tags).length === 0) return undefined;
+	return new URLSearchParams(tags).toString();
+}
+
 export interface S3ObjectStoreOptions {
 	bucket: string;
 	/** Folder of the bucket that acts as the store root, e.g. "lake" (no leading or trailing "/" needed). */
@@ -125,6 +131,8 @@ export interface S3ObjectStoreOptions {
 	client?: S3Client;
 	/** Keys per ListObjectsV2 page (S3's maximum and default is 1,000). */
 	pageSize?: number;
+	/** Object tags to set on a put, by key (the lake tags run outputs by layer for its lifecycle rules). */
+	tagsFor?: (key: string) => Record<string, string> | undefined;
 }
 
 export class S3ObjectStore implements ObjectStore {
@@ -133,8 +141,10 @@ export class S3ObjectStore implements ObjectStore {
 	readonly prefix: string;
 	readonly client: S3Client;
 	private readonly pageSize: number;
+	private readonly tagsFor?: S3ObjectStoreOptions["tagsFor"];
 
 	constructor(opts: S3ObjectStoreOptions) {
+		this.tagsFor = opts.tagsFor;
 		this.bucket = opts.bucket;
 		const p = (opts.prefix ?? "").replace(/^\/+|\/+$/g, "");
 		if (p !== "") checkKey(p);
@@ -190,6 +200,7 @@ export class S3ObjectStore implements ObjectStore {
 							? Buffer.byteLength(body)
 							: body.byteLength,
 					ContentType: opts.contentType ?? guessContentType(key),
+					Tagging: tagging(this.tagsFor?.(key)),
 				}),
 			);
 		} catch (e) {

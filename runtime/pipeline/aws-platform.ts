@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { S3Client } from "@aws-sdk/client-s3";
 import { DynamoDbRunManifest } from "../io/dynamodb-manifest.ts";
+import { lakeObjectTags } from "../io/lake.ts";
 import { S3ObjectStore } from "../io/s3-object-store.ts";
 import { rootLogger } from "../log.ts";
 import { AwsModelRegistry } from "../model/aws-registry.ts";
@@ -60,6 +61,7 @@ export function awsPlatform(env: Env = process.env): Platform {
 		bucket: required(env, PLATFORM_ENV.lakeBucket),
 		prefix: env[PLATFORM_ENV.lakePrefix],
 		client: s3,
+		tagsFor: lakeObjectTags,
 	});
 	const topicArn = env[PLATFORM_ENV.alertTopicArn];
 	const scratchDir = join(tmpdir(), "spanishgas-scratch");
