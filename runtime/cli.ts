@@ -6,6 +6,7 @@
  *   experiments  run the experiment ladder on the latest gold table
  */
 import { Command, InvalidArgumentError } from "commander";
+import { registerReportCommand } from "./commands/report-command.ts";
 
 function positiveInt(name: string) {
 	return (v: string): number => {
@@ -87,6 +88,10 @@ program
 		"run even if the manifest shows a run of this batch still started (e.g. after a crash)",
 		false,
 	)
+	.option(
+		"--no-report",
+		"skip building the report site in PublishReport (about a minute)",
+	)
 	.action(async (o) => {
 		const { runCommand } = await import("./commands/run.ts");
 		process.exitCode = await runCommand(o);
@@ -140,6 +145,8 @@ program
 		);
 		process.exitCode = await experimentsCommand(o);
 	});
+
+registerReportCommand(program);
 
 program.parseAsync(process.argv).catch((e: unknown) => {
 	process.stderr.write(
