@@ -16,8 +16,8 @@ import {
 	type ConsumptionSource,
 	locateConsumption,
 } from "../runtime/data/raw/consumption-source.ts";
-import { writeTinyBatch } from "./fixtures/raw/tiny-batch.ts";
 import { LocalObjectStore } from "../runtime/io/object-store.ts";
+import { writeTinyBatch } from "./fixtures/raw/tiny-batch.ts";
 
 const root = await mkdtemp(join(tmpdir(), "bronze-agg-"));
 afterAll(() => rm(root, { recursive: true, force: true }));

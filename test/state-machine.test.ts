@@ -100,7 +100,12 @@ describe("state machine definition", () => {
 			States: Record<string, Record<string, unknown>>;
 		};
 		for (const [name, state] of Object.entries(def.States)) {
-			if (state.Type !== "Task" || name === "MarkFailed") continue;
+			if (state.Type !== "Task") continue;
+			// Explicit limits: none by default in AWS, 60 s in the local runner.
+			expect(state.TimeoutSeconds, name).toBe(
+				name === "PublishReport" ? 1800 : 900,
+			);
+			if (name === "MarkFailed") continue;
 			expect(state.Retry, name).toBeDefined();
 			expect((state.Catch as Array<{ Next: string }>)[0].Next, name).toBe(
 				"MarkFailed",

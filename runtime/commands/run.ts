@@ -9,6 +9,7 @@ import type { RunRecord } from "../io/manifest.ts";
 import { type ExecuteOptions, executeRun } from "../pipeline/execute.ts";
 import { ProgressDisplay } from "../pipeline/progress.ts";
 import { newRunId } from "../pipeline/run-id.ts";
+import { DEFAULT_SITE_PREFIX, reportPublisher } from "../report/publish.ts";
 import { defaultBatchId, generateWithProgress } from "./synth.ts";
 
 export interface RunCommandOptions {
@@ -21,6 +22,8 @@ export interface RunCommandOptions {
 	mode: string;
 	gate: number;
 	force: boolean;
+	/** Build the report site in PublishReport (commander's --no-report sets false). */
+	report: boolean;
 }
 
 export async function runCommand(o: RunCommandOptions): Promise<number> {
@@ -68,6 +71,8 @@ export async function runCommand(o: RunCommandOptions): Promise<number> {
 		seed: o.seed,
 		force: o.force,
 		onEvent: progress.onEvent,
+		// PublishReport builds this run's site into <data>/reports/site/.
+		publishReport: o.report === false ? undefined : reportPublisher(),
 	});
 	process.stdout.write(
 		formatSummary(
@@ -159,13 +164,20 @@ function formatSummary(
 			);
 		}
 	}
+	const report = detail("PublishReport");
 	const last = run.history.at(-1);
 	if (last?.error)
 		lines.push("", `FAILED: ${last.error.name}: ${last.error.message}`);
 	lines.push(
 		"",
 		`Outputs: ${lake.runDir(run.runId)}  (log: pipeline.log, report: run_report.json)`,
-		"",
 	);
+	if (report?.siteKey && run.status === "succeeded")
+		lines.push(
+			`Report: ${lake.root}/${DEFAULT_SITE_PREFIX} (${report.files} files, ${(Number(report.bytes) / 1048576).toFixed(1)} MB, built in ${Number(report.seconds).toFixed(1)} s)`,
+			"Open it:  npm run report:serve   → http://127.0.0.1:3000/",
+		);
+	else if (report?.skipped) lines.push(`Report: skipped (${report.skipped})`);
+	lines.push("");
 	return lines.join("\n");
 }

@@ -39,6 +39,10 @@ export interface DefinitionOptions {
 	maxConcurrency?: number;
 	/** Seconds before the first retry of a transient error. */
 	retryIntervalSeconds?: number;
+	/** Time limit of each Lambda Task (default 900 s, Lambda's own maximum). */
+	taskTimeoutSeconds?: number;
+	/** Time limit of the report publication (default 1,800 s: a site build takes minutes). */
+	reportTimeoutSeconds?: number;
 	/**
 	 * INLINE (default, and the only mode the local runner has): the shard list
 	 * travels in the state. DISTRIBUTED: a Distributed Map reads the list from
@@ -83,6 +87,9 @@ export function buildDefinition(
 	const toFailure = [
 		{ ErrorEquals: ["States.ALL"], ResultPath: "$.error", Next: "MarkFailed" },
 	];
+	// An explicit limit on every Task: Step Functions has none by default (a
+	// hung task would hold the run for a year), aws-local-stepfunctions 60 s.
+	const timeout = o.taskTimeoutSeconds ?? 900;
 	const task = (
 		stage: TaskStage,
 		next: string,
@@ -90,6 +97,7 @@ export function buildDefinition(
 	): State => ({
 		Type: "Task",
 		Resource: o.resourceFor(stage),
+		TimeoutSeconds: timeout,
 		ResultPath: resultPath,
 		Retry: retry,
 		Catch: toFailure,
@@ -145,6 +153,7 @@ export function buildDefinition(
 						BronzeShard: {
 							Type: "Task",
 							Resource: o.resourceFor("BronzeShard"),
+							TimeoutSeconds: timeout,
 							Retry: retry,
 							End: true,
 						},
@@ -169,20 +178,24 @@ export function buildDefinition(
 			Score: task("Score", "Recommend", "$.score"),
 			Recommend: task("Recommend", "Drift", "$.recommend"),
 			Drift: task("Drift", "PublishReport", "$.drift"),
-			PublishReport: o.publishReport
-				? {
-						...task("PublishReport", "MarkSucceeded", "$.report"),
-						Resource: o.publishReport.resource,
-						...(o.publishReport.parameters
-							? { Parameters: o.publishReport.parameters }
-							: {}),
-					}
-				: task("PublishReport", "MarkSucceeded", "$.report"),
+			PublishReport: {
+				...task("PublishReport", "MarkSucceeded", "$.report"),
+				TimeoutSeconds: o.reportTimeoutSeconds ?? 1800,
+				...(o.publishReport
+					? {
+							Resource: o.publishReport.resource,
+							...(o.publishReport.parameters
+								? { Parameters: o.publishReport.parameters }
+								: {}),
+						}
+					: {}),
+			},
 			MarkSucceeded: task("MarkSucceeded", "Done", "$.result"),
 			Done: { Type: "Succeed" },
 			MarkFailed: {
 				Type: "Task",
 				Resource: o.resourceFor("MarkFailed"),
+				TimeoutSeconds: timeout,
 				ResultPath: "$.failure",
 				Retry: retry,
 				Next: "Failed",
