@@ -19,7 +19,14 @@
 import "core-js/actual/promise/with-resolvers.js";
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { readdir, readFile } from "node:fs/promises";
-import { createServer, request, type Server } from "node:http";
+import {
+	type ClientRequest,
+	createServer,
+	type IncomingMessage,
+	request,
+	type Server,
+	type ServerResponse,
+} from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
@@ -37,9 +44,8 @@ import {
 	createStateTable,
 	DynamoDbRunManifest,
 } from "../runtime/io/dynamodb-manifest.ts";
-import { getTable, Lake, lakeKeys, readLatest } from "../runtime/io/lake.ts";
+import { Lake, lakeKeys, readLatest } from "../runtime/io/lake.ts";
 import { S3ObjectStore } from "../runtime/io/s3-object-store.ts";
-import { readParquetFile } from "../runtime/io/tables.ts";
 import { TASK_STAGES } from "../runtime/pipeline/definition.ts";
 import { executeRun } from "../runtime/pipeline/execute.ts";
 import { generateBatch } from "../runtime/synth/generate.ts";
@@ -59,6 +65,7 @@ import {
 	startDynamoPeer,
 	startS3Peer,
 } from "./support/peers.ts";
+import { expectSameOutputs } from "./support/same-outputs.ts";
 
 const LIMIT = 250 * 1024 * 1024;
 const CUSTOMERS = 400;
@@ -109,6 +116,32 @@ function listen(server: Server): Promise<string> {
 }
 
 /** Forwards to s3rver, recording method and key of each request. */
+/** The upstream request of a proxied one; its answer is piped back to `res`. */
+function forward(
+	req: IncomingMessage,
+	res: ServerResponse,
+	target: URL,
+): ClientRequest {
+	const up = request(
+		{
+			host: target.hostname,
+			port: target.port,
+			method: req.method,
+			path: req.url,
+			headers: req.headers,
+		},
+		(r) => {
+			res.writeHead(r.statusCode ?? 502, r.headers);
+			r.pipe(res);
+		},
+	);
+	up.on("error", (e) => {
+		res.writeHead(502);
+		res.end(String(e));
+	});
+	return up;
+}
+
 function s3AuditProxy(target: string): Server {
 	const t = new URL(target);
 	return createServer((req, res) => {
@@ -122,24 +155,7 @@ function s3AuditProxy(target: string): Server {
 				? { key: k }
 				: { list: url.searchParams.get("prefix") ?? undefined }),
 		});
-		const up = request(
-			{
-				host: t.hostname,
-				port: t.port,
-				method: req.method,
-				path: req.url,
-				headers: req.headers,
-			},
-			(r) => {
-				res.writeHead(r.statusCode ?? 502, r.headers);
-				r.pipe(res);
-			},
-		);
-		up.on("error", (e) => {
-			res.writeHead(502);
-			res.end(String(e));
-		});
-		req.pipe(up);
+		req.pipe(forward(req, res, t));
 	});
 }
 
@@ -159,24 +175,7 @@ function dynamoAuditProxy(target: string): Server {
 				table = undefined;
 			}
 			dynamoLog.push({ fn: currentFn, action: `dynamodb:${op}`, table });
-			const up = request(
-				{
-					host: t.hostname,
-					port: t.port,
-					method: req.method,
-					path: req.url,
-					headers: req.headers,
-				},
-				(r) => {
-					res.writeHead(r.statusCode ?? 502, r.headers);
-					r.pipe(res);
-				},
-			);
-			up.on("error", (e) => {
-				res.writeHead(502);
-				res.end(String(e));
-			});
-			up.end(body);
+			forward(req, res, t).end(body);
 		});
 	});
 }
@@ -521,30 +520,14 @@ describe("packaged Lambda archives (dev stack)", () => {
 			gate: 0,
 		});
 		expect(local.ok).toBe(true);
-		for (const k of ["rows", "faults", "quality", "gate"] as const)
-			expect(record?.summary?.[k], k).toEqual(local.record?.summary?.[k]);
-		const lake = new Lake(root);
-		for (const [layer, name] of [
+		await expectSameOutputs({ store, record }, { root, record: local.record }, [
 			["bronze", "bronze_customer"],
 			["bronze", "bronze_customer_month"],
 			["silver", "silver_customer"],
 			["gold", "gold_customer"],
 			["scored", "scores"],
 			["scored", "recommendations"],
-		] as const) {
-			const remote = await getTable(store, lakeKeys.table(runId, layer, name));
-			const here = await readParquetFile(
-				lake.tablePath(local.runId, layer, name),
-			);
-			expect(remote.numRows(), name).toBe(here.numRows());
-			expect(remote.columnNames(), name).toEqual(here.columnNames());
-			const drop = ["run_id", "scored_at"].filter((c) =>
-				here.columnNames().includes(c),
-			);
-			const keep = (t: typeof here) =>
-				t.select(t.columnNames().filter((c) => !drop.includes(c))).objects();
-			expect(keep(remote), name).toEqual(keep(here));
-		}
+		]);
 		expect((await readLatest(store))?.runId).toBe(runId);
 		// Train's two fits ran in the bundled worker threads, not the in-process fallback.
 		expect(stderrOf.get("Train") ?? "").not.toMatch(/fit workers unavailable/);
