@@ -4,7 +4,7 @@
  * each run in a fresh process. Results are printed and saved under
  * bench/results/. Targets (2-core machine) are printed beside the figures.
  *
- *   npm run bench -- [--runs 3] [--customers 20099] [--tasks generate,bronze,gold,train,score,ladder]
+ *   npm run bench -- [--runs 3] [--customers 20099] [--tasks generate,bronze,gold,train,score,ladder,report]
  */
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
@@ -37,6 +37,10 @@ const TARGETS: Record<
 		seconds: 12,
 	},
 	score: { what: "scoring every customer with the champion", seconds: 2 },
+	report: {
+		what: "report publication (export, offline Evidence build, upload)",
+		seconds: 90,
+	},
 	ladder: {
 		what: "experiment ladder E0–E8 × 4 algorithms + baselines",
 		seconds: 300,
@@ -65,7 +69,7 @@ async function main() {
 		.option(
 			"--tasks <list>",
 			"tasks to run",
-			"generate,bronze,gold,train,score,ladder",
+			"generate,bronze,gold,train,score,ladder,report",
 		)
 		.parse()
 		.opts();
