@@ -173,6 +173,9 @@ export async function buildReportSite(o: BuildOptions): Promise<BuildResult> {
 			PATH: `${join(projectDir, "node_modules/.bin")}:${process.env.PATH ?? ""}`,
 			npm_config_offline: "true",
 			NODE_ENV: "production",
+			// Evidence adds its own heap limit only when NODE_OPTIONS has none, so
+			// keep one; a larger young generation cuts Rollup's GC time (≈ 10 %).
+			NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ""} --max-old-space-size=4096 --max-semi-space-size=64`.trim(),
 		};
 		const strict = o.strict ?? true;
 		const steps: string[][] = [
