@@ -279,7 +279,17 @@ export async function exportReportData(
 	}
 
 	// --- manifest: run history, stages, faults --------------------------------
-	const records = await manifest.list();
+	// The run being reported is still "started" in the manifest: PublishReport
+	// runs after every computing stage has succeeded and right before
+	// MarkSucceeded, which marks it succeeded and moves "latest" to it. The
+	// report presents it as it will stand (an error in between fails the run and
+	// "latest" keeps the previous run's site and outputs).
+	const now = new Date().toISOString();
+	const records = (await manifest.list()).map((r) =>
+		r.runId === runId && r.status === "started"
+			? { ...r, status: "succeeded" as const, finishedAt: now }
+			: r,
+	);
 	const current = records.find((r) => r.runId === runId);
 	const trendFrom = Math.max(0, records.length - TREND_RUNS);
 	for (const [i, r] of records.entries()) {
