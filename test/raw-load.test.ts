@@ -160,6 +160,63 @@ describe("loadRawBatch rejects bad input naming file, row and column", () => {
 			/price_history\.csv, row 2, column "variable_price_tier1_eur_kwh"/,
 		);
 	});
+	it("reports the first problem in file order across columns, at any size", async () => {
+		// Column-wise validation must still name the earliest row, not the first
+		// column with a problem: row 3's tier-3 price is bad, row 2's fixed cost is
+		// bad too; row 2 wins. Thousands of rows so the loop is not trivially short.
+		const [header, ...lines] = PRICES.trim().split("\n");
+		const many = Array.from({ length: 3_000 }, (_, k) =>
+			lines[k % lines.length].replace(/^C\d+/, `X${k}`),
+		);
+		many[1_201] = many[1_201].split(",").with(4, "n/a").join(",");
+		many[1_200] = many[1_200].split(",").with(6, "1.2.3").join(",");
+		const e = await contractError(
+			await batch({
+				files: { "price_history.csv": `${header}\n${many.join("\n")}\n` },
+			}),
+		);
+		expect(e.location).toMatchObject({
+			row: 1_201,
+			column: "elec_fixed_cost_eur_month",
+		});
+		expect(e.problem).toBe('unparsable number "1.2.3"');
+	});
+	it("same row: a missing JSON field comes before a bad value in an earlier column", async () => {
+		const json = JSON.stringify([
+			{
+				customer_id: "C1",
+				date: "2024-01-01",
+				channel: "x",
+				interaction_summary: "ok",
+			},
+			{ customer_id: "C2", date: "not a date", channel: "x" },
+		]);
+		const e = await contractError(
+			await batch({ files: { "customer_interactions.json": json } }),
+		);
+		expect(e.location).toMatchObject({ row: 2, column: "interaction_summary" });
+		expect(e.problem).toBe("missing required field");
+	});
+	it("an empty churn id after a bad flag on an earlier row reports the flag", async () => {
+		const e = await contractError(
+			await batch({
+				files: { "churn_label.csv": "customer_id,churn\nC1,0\nC2,yes\n,1\n" },
+			}),
+		);
+		expect(e.location).toMatchObject({ row: 2, column: "churn" });
+	});
+	it("a header that parses as one column hints at the delimiter", async () => {
+		const semi = ATTRIBUTES.replaceAll(",", ";");
+		const e = await contractError(
+			await batch({ files: { "customer_attributes.csv": semi } }),
+		);
+		expect(e.location).toEqual({
+			file: expect.stringMatching(/customer_attributes\.csv$/),
+		});
+		expect(e.problem).toMatch(
+			/^the header "customer_id;contracted_power_kw;.*;extra" parses as one column: the file seems delimited by ";", the contract expects ","$/,
+		);
+	});
 	it("unparsable date (impossible calendar date)", async () => {
 		const bad = CONTRACTS.replace("2025-01-10T00:00:00", "2024-02-30");
 		const e = await contractError(

@@ -15,11 +15,11 @@ import {
 	type ConsumptionSource,
 	locateConsumption,
 } from "./consumption-source.ts";
+import { CellProblem, type CellValue, fieldConverter } from "./fields.ts";
 import { type RawRecords, readCsvRecords, readJsonRecords } from "./readers.ts";
 import {
 	DATASETS,
 	type DatasetSpec,
-	rowSchema,
 	type SmallDatasetName,
 } from "./schemas.ts";
 
@@ -51,7 +51,29 @@ async function findFile(batchDir: string, spec: DatasetSpec): Promise<string> {
 	);
 }
 
-/** Parse and type one small dataset. Rows with an empty customer_id are dropped and counted, except in churn_label. */
+/** A contract problem at one cell; the loader reports the first in file order. */
+interface Problem {
+	row: number;
+	/** Same row: a missing field (0) before an unparsable cell (1) before an empty churn id (2). */
+	rank: 0 | 1 | 2;
+	column: string;
+	message: string;
+}
+
+function earlier(a: Problem | undefined, b: Problem): Problem {
+	return a === undefined ||
+		b.row < a.row ||
+		(b.row === a.row && b.rank < a.rank)
+		? b
+		: a;
+}
+
+/**
+ * Parse and type one small dataset, column by column: each column's cells go
+ * through its field converter in one loop, and the first problem in file
+ * order (row, then column order) is reported. Rows with an empty customer_id
+ * are dropped and counted, except in churn_label.
+ */
 export async function loadDataset(
 	batchDir: string,
 	name: SmallDatasetName,
@@ -63,51 +85,75 @@ export async function loadDataset(
 		? await readJsonRecords(file)
 		: await readCsvRecords(file);
 	const columnNames = Object.keys(spec.columns);
-	const isJson = file.includes(".json");
-	if (!isJson)
+	if (raw.format === "csv")
 		for (const column of columnNames)
 			if (!raw.columns.includes(column))
 				throw new RawContractError({ file, column }, "missing required column");
-	if (raw.records.length === 0 && !spec.allowNoRows)
+	if (raw.length === 0 && !spec.allowNoRows)
 		throw new RawContractError({ file }, "empty file: no data rows");
 
-	const schema = rowSchema(spec);
-	const out: Record<string, unknown[]> = Object.fromEntries(
-		columnNames.map((c) => [c, []]),
-	);
-	const hasId = "customer_id" in spec.columns;
-	let emptyIds = 0;
-	raw.records.forEach((record, i) => {
-		const row = i + 1;
-		if (isJson)
+	const n = raw.length;
+	const out: Record<string, CellValue[]> = {};
+	let problem: Problem | undefined;
+	for (const column of columnNames) {
+		const convert = fieldConverter(spec.columns[column]);
+		const get = raw.column(column);
+		const has = raw.has(column);
+		const values = new Array<CellValue>(n);
+		// Past the earliest problem so far nothing can be reported: stop there.
+		const stop = problem === undefined ? n : problem.row;
+		for (let i = 0; i < stop; i++) {
+			if (!has(i)) {
+				problem = earlier(problem, {
+					row: i + 1,
+					rank: 0,
+					column,
+					message: "missing required field",
+				});
+				break;
+			}
+			try {
+				values[i] = convert(get(i));
+			} catch (e) {
+				if (!(e instanceof CellProblem)) throw e;
+				problem = earlier(problem, {
+					row: i + 1,
+					rank: 1,
+					column,
+					message: e.message,
+				});
+				break;
+			}
+		}
+		out[column] = values;
+	}
+
+	const ids = out.customer_id as string[] | undefined;
+	if (ids && name === "churn_label") {
+		const empty = ids.indexOf("");
+		if (empty >= 0 && empty < (problem?.row ?? n))
+			problem = earlier(problem, {
+				row: empty + 1,
+				rank: 2,
+				column: "customer_id",
+				message: "empty customer_id",
+			});
+	}
+	if (problem)
+		throw new RawContractError(
+			{ file, row: problem.row, column: problem.column },
+			problem.message,
+		);
+
+	if (ids && name !== "churn_label") {
+		const keep: number[] = [];
+		for (let i = 0; i < n; i++) if (ids[i] !== "") keep.push(i);
+		if (keep.length < n) {
+			faults[`${spec.faultPrefix}_rows_empty_customer_id`] = n - keep.length;
 			for (const column of columnNames)
-				if (!(column in record))
-					throw new RawContractError(
-						{ file, row, column },
-						"missing required field",
-					);
-		const parsed = schema.safeParse(record);
-		if (!parsed.success) {
-			const issue = parsed.error.issues[0];
-			throw new RawContractError(
-				{ file, row, column: String(issue.path[0] ?? "") || undefined },
-				issue.message,
-			);
+				out[column] = keep.map((i) => out[column][i]);
 		}
-		const value = parsed.data as Record<string, unknown>;
-		if (hasId && value.customer_id === "") {
-			if (name === "churn_label")
-				throw new RawContractError(
-					{ file, row, column: "customer_id" },
-					"empty customer_id",
-				);
-			emptyIds++;
-			return;
-		}
-		for (const c of columnNames) out[c].push(value[c]);
-	});
-	if (emptyIds > 0)
-		faults[`${spec.faultPrefix}_rows_empty_customer_id`] = emptyIds;
+	}
 	if (name === "price_history") countPriceGaps(out, faults);
 
 	if (name === "churn_label") {
@@ -137,7 +183,7 @@ const ELEC_PRICE_COLUMNS = [
 	"elec_fixed_fee_eur_month",
 ];
 function countPriceGaps(
-	out: Record<string, unknown[]>,
+	out: Record<string, CellValue[]>,
 	faults: Record<string, number>,
 ): void {
 	let zero = 0;

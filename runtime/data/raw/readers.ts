@@ -1,8 +1,8 @@
 /**
  * Format readers for the small datasets: CSV (optionally gzip) and JSON
- * arrays of records. They only split the file into records keyed by column
- * name, with the 1-based data row each came from; typing happens in the
- * loader against the zod schemas.
+ * arrays of records. They only split the file into cells and give the loader
+ * column-wise access to them (data row i + 1 is index i); typing happens in
+ * the loader, one column at a time.
  */
 import { readFile } from "node:fs/promises";
 import { gunzipSync } from "node:zlib";
@@ -11,10 +11,15 @@ import { RawContractError } from "../../errors.ts";
 
 export interface RawRecords {
 	file: string;
+	format: "csv" | "json";
 	/** Column names present in the file (CSV header, or keys of the JSON records). */
 	columns: string[];
-	/** One object per data row, index i = data row i + 1. */
-	records: Record<string, unknown>[];
+	/** Data rows (CSV) or records (JSON). */
+	length: number;
+	/** The cells of one column: `cell(i)` is data row i + 1; undefined where a JSON record lacks the field. */
+	column(name: string): (i: number) => unknown;
+	/** JSON: whether record i has the field at all (a CSV row always has every header column). */
+	has(name: string): (i: number) => boolean;
 }
 
 async function readText(file: string): Promise<string> {
@@ -39,25 +44,51 @@ async function readText(file: string): Promise<string> {
 	return text;
 }
 
+/**
+ * The contract's CSVs are comma-separated and have several columns; a header
+ * without a comma but with another delimiter is a wrongly exported file, which
+ * would otherwise surface as a confusing "missing column" or quoting error.
+ */
+function checkDelimiter(file: string, text: string): void {
+	const end = text.indexOf("\n");
+	const header = (end < 0 ? text : text.slice(0, end)).replace(/^\uFEFF/, "");
+	if (header.includes(",")) return;
+	const other = [";", "\t", "|"].find((d) => header.includes(d));
+	if (other)
+		throw new RawContractError(
+			{ file },
+			`the header ${JSON.stringify(header.trim())} parses as one column: the file seems delimited by ${JSON.stringify(other)}, the contract expects ","`,
+		);
+}
+
 export async function readCsvRecords(file: string): Promise<RawRecords> {
 	const text = await readText(file);
+	checkDelimiter(file, text);
 	const rows = text.includes('"')
 		? parseQuotedCsv(file, text)
 		: splitPlainCsv(text);
 	const [header, ...data] = rows;
 	if (!header) throw new RawContractError({ file }, "empty file");
 	const columns = header.map((h) => h.trim());
-	const records = data.map((cells, i) => {
+	data.forEach((cells, i) => {
 		if (cells.length < columns.length)
 			throw new RawContractError(
 				{ file, row: i + 1, column: columns[cells.length] },
 				`row has ${cells.length} fields, header has ${columns.length}`,
 			);
-		const rec: Record<string, unknown> = {};
-		for (let c = 0; c < columns.length; c++) rec[columns[c]] = cells[c];
-		return rec;
 	});
-	return { file, columns, records };
+	const always = () => true;
+	return {
+		file,
+		format: "csv",
+		columns,
+		length: data.length,
+		column(name) {
+			const c = columns.indexOf(name);
+			return (i) => data[i][c];
+		},
+		has: () => always,
+	};
 }
 
 /**
@@ -118,9 +149,13 @@ export async function readJsonRecords(file: string): Promise<RawRecords> {
 			);
 		for (const k of Object.keys(rec)) columns.add(k);
 	});
+	const records = value as Record<string, unknown>[];
 	return {
 		file,
+		format: "json",
 		columns: [...columns],
-		records: value as Record<string, unknown>[],
+		length: records.length,
+		column: (name) => (i) => records[i][name],
+		has: (name) => (i) => name in records[i],
 	};
 }

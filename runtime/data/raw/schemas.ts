@@ -3,8 +3,7 @@
  * accepted formats and the required columns with their field kinds. Extra
  * columns in a file are ignored.
  */
-import { z } from "zod";
-import { type FieldSpec, fieldSchema } from "./fields.ts";
+import type { FieldSpec } from "./fields.ts";
 
 export type SmallDatasetName =
 	| "churn_label"
@@ -111,15 +110,6 @@ export const DATASETS: Readonly<Record<SmallDatasetName, DatasetSpec>> = {
 		},
 	},
 };
-
-/** The zod object schema of one dataset's row (only the contract's columns). */
-export function rowSchema(spec: DatasetSpec) {
-	return z.object(
-		Object.fromEntries(
-			Object.entries(spec.columns).map(([name, f]) => [name, fieldSchema(f)]),
-		),
-	);
-}
 
 /** Consumption columns and the DuckDB types accepted for each (Parquet schema check). */
 export const CONSUMPTION_COLUMNS = {
