@@ -128,10 +128,6 @@ export const VALENCE: Readonly<Record<string, number>> = {
 	energy: 0,
 	power: 0,
 	please: 0,
-	agreed: 0, // "payment arrangement agreed"
-	agree: 0,
-	accepted: 0,
-	accept: 0,
 	like: 0, // "would like", "looks like"
 	share: 0,
 	clear: 0,
@@ -148,6 +144,30 @@ export const VALENCE: Readonly<Record<string, number>> = {
 	pretty: 0, // a booster here
 	miss: 0, // "Miss García"
 	no: 0, // a negator, not a feeling ("no action required")
+	// Product, meter and supply vocabulary.
+	smart: 0, // smart meter
+	active: 0,
+	activated: 0,
+	hand: 0, // "at hand"
+	clean: 0, // clean energy
+	natural: 0, // natural gas
+	demand: 0, // demand charge
+	pressure: 0, // gas pressure
+	low: 0, // low consumption
+	top: 0, // top-up
+	safe: 0, // gas safety check
+	safety: 0,
+	emergency: 0, // the emergency line
+	alarm: 0,
+	ready: 0,
+	special: 0, // special offer
+	security: 0, // security deposit
+	secure: 0,
+	value: 0,
+	approved: 0,
+	granted: 0,
+	validated: 0,
+	dear: 0,
 	loyalty: 0, // loyalty discount
 	number: 0,
 	missing: 0, // missing documents
@@ -285,7 +305,25 @@ export const FIXED_ADJECTIVE_NEXT: ReadonlySet<string> = new Set([
 	"indexed",
 	"variable",
 ]);
+/** Before "fixed", a determiner, preposition or copula makes it the adjective ("the fixed or the indexed price"). */
 export const FIXED_ADJECTIVE_PREVIOUS: ReadonlySet<string> = new Set([
+	"a",
+	"an",
+	"the",
+	"our",
+	"your",
+	"their",
+	"her",
+	"his",
+	"its",
+	"between",
+	"for",
+	"of",
+	"to",
+	"or",
+	"and",
+	"on",
+	"with",
 	"stay",
 	"stays",
 	"remain",
@@ -298,8 +336,8 @@ export const FIXED_ADJECTIVE_PREVIOUS: ReadonlySet<string> = new Set([
 ]);
 
 /**
- * Service events: neutral as such, a failure when negated ("refund never
- * arrived", "app never works", "callback did not happen").
+ * Service events and assent: neutral as such, a failure or a refusal when
+ * negated ("refund never arrived", "app never works", "does not accept it").
  */
 export const SERVICE_EVENTS: ReadonlySet<string> = new Set([
 	"arrive",
@@ -316,6 +354,15 @@ export const SERVICE_EVENTS: ReadonlySet<string> = new Set([
 	"applied",
 	"processed",
 	"done",
+	// Assent: procedure when given, disagreement when refused ("does not accept it").
+	"agree",
+	"agreed",
+	"agrees",
+	"accept",
+	"accepted",
+	"accepts",
+	"believe",
+	"believes",
 ]);
 export const FAILED_EVENT_VALENCE = -1.5;
 

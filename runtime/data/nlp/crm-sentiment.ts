@@ -184,6 +184,8 @@ function scoreTokens(text: string): (Scored & { suppressed: boolean })[] {
 				s.resolution = !conditional || hadProblem;
 				s.valence = s.resolution ? RESOLVED_VALENCE : 0;
 			}
+		} else if (BOOSTERS.has(w) || DAMPENERS.has(w)) {
+			// modifiers carry no valence of their own (VADER)
 		} else if (SERVICE_EVENTS.has(w)) {
 			s.valence = negated ? FAILED_EVENT_VALENCE : 0;
 		} else {
