@@ -146,6 +146,7 @@ export const VALENCE: Readonly<Record<string, number>> = {
 	no: 0, // a negator, not a feeling ("no action required")
 	// Product, meter and supply vocabulary.
 	smart: 0, // smart meter
+	fit: 0, // "fit a meter" = install
 	active: 0,
 	activated: 0,
 	hand: 0, // "at hand"
