@@ -196,6 +196,14 @@ describe("CRM sentiment scorer rules", () => {
 		["Wrong address on the invoices corrected.", "positive"], // ... with one, a fix
 		["Customer does not accept the new amount.", "negative"], // refused assent
 		["Payment arrangement agreed.", "neutral"], // given assent is procedure
+		[
+			"Customer has not agreed to the new terms yet, thinking it over.",
+			"neutral",
+		], // pending, not refused
+		["The app does not work.", "negative"], // failed service
+		["The customer does not work on Fridays, call Mon-Thu.", "neutral"], // a person is the actor
+		["Second call today to confirm the appointment.", "neutral"], // an ordinal alone is not repeat contact
+		["Third call this week about the same error.", "negative"], // ... about the same thing it is
 	];
 
 	it("read the notes VADER gets wrong", async () => {

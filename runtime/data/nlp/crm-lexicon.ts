@@ -367,6 +367,55 @@ export const SERVICE_EVENTS: ReadonlySet<string> = new Set([
 ]);
 export const FAILED_EVENT_VALENCE = -1.5;
 
+/**
+ * A person before the negation is the actor, not a service that failed: "the
+ * customer does not work on Fridays", "she did not come to the door".
+ */
+export const PERSONS: ReadonlySet<string> = new Set([
+	"customer",
+	"client",
+	"caller",
+	"she",
+	"he",
+	"they",
+	"i",
+	"we",
+	"husband",
+	"wife",
+	"tenant",
+	"landlord",
+	"owner",
+]);
+/** Auxiliaries between a subject and its negation ("she has not", "customer did not"). */
+export const AUXILIARIES: ReadonlySet<string> = new Set([
+	"does",
+	"did",
+	"do",
+	"has",
+	"have",
+	"had",
+	"is",
+	"was",
+	"are",
+	"were",
+	"will",
+	"would",
+	"can",
+	"could",
+	"should",
+]);
+/** Assent verbs of SERVICE_EVENTS: their actor is always a person, so PERSONS does not exempt them. */
+export const ASSENT: ReadonlySet<string> = new Set([
+	"agree",
+	"agreed",
+	"agrees",
+	"accept",
+	"accepted",
+	"accepts",
+	"believe",
+	"believes",
+]);
+
 export interface Phrase {
 	pattern: RegExp;
 	valence: number;
@@ -440,7 +489,7 @@ export const PHRASES: readonly Phrase[] = [
 	// Repeated contact about the same thing.
 	{
 		pattern:
-			/\b(?:second|third|fourth|fifth|2nd|3rd|4th|5th|nth) (?:call|time|complaint|request|month|visit|letter|attempt|one)\b|\bafter (?:\d+|two|three|four|five|several|multiple|many) (?:calls|requests|complaints|emails|visits|attempts)\b/g,
+			/\b(?:second|third|fourth|fifth|2nd|3rd|4th|5th|nth) (?:call|time|complaint|request|month|visit|letter|attempt|one)s? (?:about|regarding|re|on|for|over|with|this|in a row|running)\b|\bafter (?:\d+|two|three|four|five|several|multiple|many) (?:calls|requests|complaints|emails|visits|attempts)\b/g,
 		valence: -1.2,
 	},
 	// Unresolved or ignored.

@@ -10,6 +10,8 @@
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import {
+	ASSENT,
+	AUXILIARIES,
 	BOOST,
 	BOOSTERS,
 	CLAUSE_BREAKS,
@@ -19,6 +21,7 @@ import {
 	FIXED_ADJECTIVE_PREVIOUS,
 	NEGATION_SCALAR,
 	NEGATORS,
+	PERSONS,
 	PHRASES,
 	PROBLEMS,
 	RESOLUTIONS,
@@ -41,6 +44,25 @@ function loadVaderLexicon(): Map<string, number> {
 		if (word && mean !== undefined) lexicon.set(word, Number(mean));
 	}
 	return lexicon;
+}
+
+/** "… not arrived yet", "has not agreed to the terms yet": pending, not failed. */
+function pending(tokens: readonly Token[], i: number): boolean {
+	for (let k = i + 1; k < tokens.length; k++) {
+		const t = tokens[k];
+		if (t.kind === "break") return false;
+		if (t.kind === "word" && t.word === "yet") return true;
+	}
+	return false;
+}
+
+/** The word before the clause's negation (auxiliaries skipped) is a person. */
+function personActs(clause: readonly string[]): boolean {
+	let k = clause.length - 1;
+	while (k >= 0 && !NEGATORS.has(clause[k])) k--;
+	k--;
+	while (k >= 0 && AUXILIARIES.has(clause[k])) k--;
+	return k >= 0 && PERSONS.has(clause[k]);
 }
 
 let vaderLexicon: Map<string, number> | undefined;
@@ -187,7 +209,10 @@ function scoreTokens(text: string): (Scored & { suppressed: boolean })[] {
 		} else if (BOOSTERS.has(w) || DAMPENERS.has(w)) {
 			// modifiers carry no valence of their own (VADER)
 		} else if (SERVICE_EVENTS.has(w)) {
-			s.valence = negated ? FAILED_EVENT_VALENCE : 0;
+			s.valence =
+				negated && !pending(tokens, i) && (ASSENT.has(w) || !personActs(clause))
+					? FAILED_EVENT_VALENCE
+					: 0;
 		} else {
 			let v = baseValence(w);
 			if (v !== 0) {
