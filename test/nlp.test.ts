@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { normaliseNote } from "../runtime/data/nlp/crm-sentiment.ts";
 import { classifyIntent, INTENT_PRIORITY } from "../runtime/data/nlp/intent.ts";
 import {
 	createSentimentScorer,
@@ -11,7 +12,7 @@ describe("classifyIntent", () => {
 			["Cust wants to cancel contract asap", "Cancellation / Switch"],
 			["Customer is switching to another supplier", "Cancellation / Switch"],
 			["Requested account closure", "Cancellation / Switch"],
-			["Customer complained about the call wait", "Other / Unclassified"], // "complained" is not in the spec list
+			["Customer complained about the call wait", "Complaint / Escalation"],
 			["Customer complaint logged", "Complaint / Escalation"],
 			["Case escalated to supervisor", "Complaint / Escalation"],
 			["Question about last bill", "Billing / Payment"],
@@ -63,11 +64,12 @@ describe("classifyIntent", () => {
 		expect(classifyIntent("Asked whether the fee is cancelable")).toBe(
 			"Other / Unclassified",
 		);
-		expect(classifyIntent("Asked about the planet-friendly tariff")).toBe(
+		expect(classifyIntent("Asked about the planet-friendly offer")).toBe(
 			"Other / Unclassified",
 		);
 		expect(classifyIntent("Asked about plans")).toBe("Plan / Product Inquiry");
-		expect(classifyIntent("Billed twice")).toBe("Other / Unclassified"); // "billed" is not listed
+		expect(classifyIntent("Invoiced twice")).toBe("Billing / Payment");
+		expect(classifyIntent("Invoicing address")).toBe("Other / Unclassified"); // "invoicing" is not listed
 		expect(classifyIntent("Generally fine")).toBe("Other / Unclassified");
 	});
 
@@ -81,6 +83,178 @@ describe("classifyIntent", () => {
 		expect(classifyIntent("Customer satisfied with response")).toBe(
 			"Other / Unclassified",
 		);
+	});
+});
+
+describe("intent rules on contact-centre wording", () => {
+	it("know the forms and synonyms real notes use", () => {
+		const cases: [string, string][] = [
+			["Cust wants to cxl, moving abroad", "Cancellation / Switch"],
+			["Pymt taken twice", "Billing / Payment"],
+			["Billed for a month she was not living there", "Billing / Payment"],
+			["Duplicate of the March invoice sent", "Billing / Payment"],
+			["Direct debit set up with new IBAN", "Billing / Payment"],
+			["Refund of the overpayment requested", "Billing / Payment"],
+			["Wants paper bills again", "Billing / Payment"],
+			["Checking if the contract renews automatically", "Contract Renewal"],
+			["Letter says the contract expires next month", "Contract Renewal"],
+			["Enquired about time-of-use tariffs", "Plan / Product Inquiry"],
+			["Enquiry about the meter location", "Account / Service Inquiry"],
+		];
+		for (const [text, intent] of cases)
+			expect([text, classifyIntent(text)]).toEqual([text, intent]);
+	});
+
+	it("do not count negated cancellation or complaint mentions", () => {
+		const cases: [string, string][] = [
+			["Customer has no complaints, asked about her bill", "Billing / Payment"],
+			["Cust can't complain about the service", "Account / Service Inquiry"],
+			["Customer not unhappy with the new rates", "Pricing Offers"],
+			[
+				"Confirmed she will not leave us; happy with the discount",
+				"Pricing Offers",
+			],
+			["Customer no longer wants to switch", "Other / Unclassified"],
+			// the negation of a neighbouring clause does not reach the mention
+			["Not happy, wants to cancel", "Cancellation / Switch"],
+			["Customer not satisfied with the bill", "Complaint / Escalation"],
+		];
+		for (const [text, intent] of cases)
+			expect([text, classifyIntent(text)]).toEqual([text, intent]);
+	});
+
+	it("do not read other senses of cancel, switch and leave as churn", () => {
+		const cases: [string, string][] = [
+			[
+				"Cust rang to cancel the engineer visit, will rebook",
+				"Other / Unclassified",
+			],
+			[
+				"Wants to cancel the direct debit and pay by transfer",
+				"Billing / Payment",
+			],
+			["Cust wants to switch to paperless billing", "Billing / Payment"],
+			["Asked to switch tariff to the night-rate plan", "Pricing Offers"],
+			["Trip switch keeps going off", "Other / Unclassified"],
+			[
+				"Asked us to leave the reading card with the porter",
+				"Other / Unclassified",
+			],
+			["Please leave a message on her mobile", "Other / Unclassified"],
+			// the contract senses still count
+			["Cust is switching to another supplier", "Cancellation / Switch"],
+			[
+				"Switch to another provider with a better tariff",
+				"Cancellation / Switch",
+			],
+			["Wants to cancel the contract", "Cancellation / Switch"],
+			["Wants to leave at the end of the month", "Cancellation / Switch"],
+		];
+		for (const [text, intent] of cases)
+			expect([text, classifyIntent(text)]).toEqual([text, intent]);
+	});
+});
+
+describe("CRM sentiment scorer rules", () => {
+	const crm = createSentimentScorer();
+	const vader = createSentimentScorer("vader");
+	// Each case is one rule; VADER as shipped reads every one of them wrongly.
+	const vaderWrong: [string, "negative" | "neutral" | "positive"][] = [
+		["Explained the tariff again. Not satisfied.", "negative"], // case-insensitive negation
+		["Meter reading provided. No action required.", "neutral"], // "no" is a negator, not a feeling
+		["Meter checked; no issues found.", "neutral"], // negated problem: nothing wrong, not praise
+		["Problem with the estimated bill fixed.", "positive"], // resolution cancels its problem
+		[
+			"Meter fault reported on Monday. Engineer fixed it the same day.",
+			"positive",
+		], // ... across sentences
+		["Refund still not processed.", "negative"], // unresolved
+		["The refund promised last month never arrived.", "negative"], // failed service event
+		[
+			"Customer has no complaints, just wanted her reading confirmed.",
+			"positive",
+		], // idiom
+		["Customer confirmed she will not leave us.", "positive"], // retention
+		['Customer said "thanks for nothing" and ended the call.', "negative"], // sarcasm
+		["Oh great, another estimated bill.", "negative"], // sarcasm
+		[
+			"Asked about late payment interest on the outstanding balance.",
+			"neutral",
+		], // finance senses
+		["Customer wants to cancel the direct debit.", "neutral"], // a request is procedure
+		["Customer no longer angry after the refund.", "positive"], // negated anger
+		["Outage in the area. Power is back since 14:00.", "positive"], // supply back = restored
+		["Cust asked if we can fit a smart meter.", "neutral"], // product vocabulary
+	];
+	// Rules that keep the scorer's own additions from misfiring.
+	const guards: [string, "negative" | "neutral" | "positive"][] = [
+		[
+			"Asked about the difference between the fixed and the indexed price.",
+			"neutral",
+		], // "fixed" adjective
+		["Address on the invoices corrected.", "neutral"], // a correction without a problem is paperwork
+		["Wrong address on the invoices corrected.", "positive"], // ... with one, a fix
+		["Customer does not accept the new amount.", "negative"], // refused assent
+		["Payment arrangement agreed.", "neutral"], // given assent is procedure
+		[
+			"Customer has not agreed to the new terms yet, thinking it over.",
+			"neutral",
+		], // pending, not refused
+		["The app does not work.", "negative"], // failed service
+		["The customer does not work on Fridays, call Mon-Thu.", "neutral"], // a person is the actor
+		["Second call today to confirm the appointment.", "neutral"], // an ordinal alone is not repeat contact
+		["Third call this week about the same error.", "negative"], // ... about the same thing it is
+	];
+
+	it("read the notes VADER gets wrong", async () => {
+		const texts = vaderWrong.map(([t]) => t);
+		const got = (await crm.score(texts)).map((s) => s.label);
+		expect(texts.map((t, i) => [t, got[i]])).toEqual(vaderWrong);
+		const plain = (await vader.score(texts)).map((s) => s.label);
+		const vaderRight = vaderWrong.filter(([, label], i) => plain[i] === label);
+		expect(vaderRight.map(([t]) => t)).toEqual([]);
+	});
+
+	it("do not misfire on the senses they were not written for", async () => {
+		const texts = guards.map(([t]) => t);
+		const got = (await crm.score(texts)).map((s) => s.label);
+		expect(texts.map((t, i) => [t, got[i]])).toEqual(guards);
+	});
+
+	it("expand contact-centre shorthand before scoring", async () => {
+		expect(
+			normaliseNote("Cust v unhappy w/ pymt, req'd refund w/o delay"),
+		).toBe(
+			" customer very unhappy with payment, requested refund without delay ",
+		);
+		expect(normaliseNote("Cxl req. Doesnt want it, can't wait")).toBe(
+			" cancel req. does not want it, can not wait ",
+		);
+		const [a] = await crm.score(["Cust says meter swapped w/o any problems"]);
+		expect(a.label).toBe("neutral"); // "w/o" negates the problem
+	});
+
+	it("keep the negation scope inside the clause", async () => {
+		const [a, b] = await crm.score([
+			"No complaints, very happy with the new meter.",
+			"Not happy with the new meter.",
+		]);
+		expect(a.label).toBe("positive");
+		expect(b.label).toBe("negative");
+	});
+
+	it("weigh the clause after 'but' over the one before", async () => {
+		const [a, b] = await crm.score([
+			"Customer likes the app but is unhappy with the wait times.",
+			"Customer was angry at first but satisfied once we corrected the reading.",
+		]);
+		expect(a.label).toBe("negative");
+		expect(b.label).toBe("positive");
+	});
+
+	it("is named for what it is", () => {
+		expect(crm.name).toBe("crm-rules");
+		expect(vader.name).toBe("vader-lexicon");
 	});
 });
 

@@ -1,11 +1,13 @@
 /**
- * Offline 3-class sentiment of interaction summaries (DATA_SPEC §5). The
- * reference used a transformer; here the default is VADER (`vader-sentiment`,
- * a lexicon + rules scorer that handles negation, intensifiers and "but"),
- * deterministic and fast. Any other scorer (e.g. a local transformer) plugs in
+ * Offline 3-class sentiment of interaction summaries (docs/nlp.md). The
+ * reference used a transformer; here the default is the CRM scorer
+ * (crm-sentiment.ts: VADER's lexicon and scoring plus contact-centre rules),
+ * deterministic and fast. Plain VADER (`vader-sentiment`) stays available as
+ * "vader" for comparison. Any other scorer (e.g. a local transformer) plugs in
  * behind `SentimentScorer`.
  */
 import { createRequire } from "node:module";
+import { crmCompound } from "./crm-sentiment.ts";
 
 export type SentimentLabel = "negative" | "neutral" | "positive";
 
@@ -65,17 +67,18 @@ export function scoresFromCompound(compound: number): SentimentScore {
 	return { label, negative, neutral, positive };
 }
 
-class LexiconSentimentScorer implements SentimentScorer {
-	readonly name = "vader-lexicon";
+/** A scorer from a compound function; CRM notes repeat a lot, so each distinct text is scored once. */
+class CompoundSentimentScorer implements SentimentScorer {
+	constructor(
+		readonly name: string,
+		private readonly compound: (text: string) => number,
+	) {}
 	async score(texts: readonly string[]): Promise<SentimentScore[]> {
-		// CRM notes repeat a lot; score each distinct text once.
 		const cache = new Map<string, SentimentScore>();
 		return texts.map((text) => {
 			let s = cache.get(text);
 			if (s === undefined) {
-				s = scoresFromCompound(
-					vader.SentimentIntensityAnalyzer.polarity_scores(text ?? "").compound,
-				);
+				s = scoresFromCompound(this.compound(text ?? ""));
 				cache.set(text, s);
 			}
 			return s;
@@ -83,11 +86,20 @@ class LexiconSentimentScorer implements SentimentScorer {
 	}
 }
 
+/** "crm" (default): VADER plus the contact-centre rules; "vader": VADER as shipped. */
+export type SentimentScorerKind = "crm" | "vader";
+
 export function createSentimentScorer(
-	kind: "lexicon" = "lexicon",
+	kind: SentimentScorerKind = "crm",
 ): SentimentScorer {
 	switch (kind) {
-		case "lexicon":
-			return new LexiconSentimentScorer();
+		case "crm":
+			return new CompoundSentimentScorer("crm-rules", crmCompound);
+		case "vader":
+			return new CompoundSentimentScorer(
+				"vader-lexicon",
+				(text) =>
+					vader.SentimentIntensityAnalyzer.polarity_scores(text).compound,
+			);
 	}
 }
