@@ -519,10 +519,10 @@ describe("stages as ECS tasks", () => {
 			},
 		]);
 		// No ECS state retries on a Lambda name, none on the catch-all of a failed container.
-		const ecsStates = [
+		const ecsStates: Json[] = [
 			def.States.PublishReport,
 			def.States.Silver,
-			...Object.values(def.States.Silver.Branches[0].States),
+			...(Object.values(def.States.Silver.Branches[0].States) as Json[]),
 		];
 		for (const s of ecsStates)
 			for (const r of (s.Retry ?? []) as Array<{ ErrorEquals: string[] }>)
