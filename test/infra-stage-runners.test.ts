@@ -6,6 +6,7 @@
  * exactly those roles, the deployed definition with the ECS variant of those
  * stages, and a network without public IPs, internet routes or open egress.
  */
+import type * as pulumi from "@pulumi/pulumi";
 import aslValidator from "asl-validator";
 import { beforeAll, describe, expect, it } from "vitest";
 import {
@@ -18,13 +19,16 @@ import {
 import { CONFIG_NAMESPACE, parseStackConfig } from "../components/config.ts";
 import { fargateStages } from "../components/platform.ts";
 import {
+	PrivateNetwork,
 	TASK_GATEWAY_ENDPOINTS,
 	TASK_INTERFACE_ENDPOINTS,
 } from "../components/private-network.ts";
+import { ReportBuild } from "../components/report-build.ts";
 import {
 	STAGE_CONTAINER,
 	STAGE_TASK_COMMAND,
 	STAGE_TASK_SIZING,
+	StageTasks,
 	stageTaskAccess,
 } from "../components/stage-task.ts";
 import {
@@ -34,9 +38,11 @@ import {
 } from "../components/state-machine.ts";
 import { buildDefinition } from "../runtime/pipeline/definition.ts";
 import {
+	installMocks,
 	type Json,
 	type ProgramRun,
 	REGION,
+	resolved,
 	runProgram,
 	stackConfig,
 } from "./support/infra-harness.ts";
@@ -517,4 +523,73 @@ describe("the default stack keeps every stage on Lambda", () => {
 			.States as Record<string, Json>;
 		for (const s of ["Silver", "Train"]) expect(states[s].Type).toBe("Task");
 	}, 180_000);
+});
+
+describe("the task components on their own", () => {
+	const resources = {
+		lakeBucketName: "lake",
+		lakeBucketArn: "arn:aws:s3:::lake",
+		manifestTableName: "runs",
+		manifestTableArn: "arn:aws:dynamodb:eu-west-1:123456789012:table/runs",
+		registryTableName: "models",
+		registryTableArn: "arn:aws:dynamodb:eu-west-1:123456789012:table/models",
+	};
+
+	it("a ReportBuild without a network gets a private one of its own (no public IP), and an image of its own", async () => {
+		const created = await installMocks("dev");
+		const build = new ReportBuild("solo", {
+			...resources,
+			siteBucketName: "site",
+			siteBucketArn: "arn:aws:s3:::site",
+		});
+		expect(build.ownNetwork).toBeInstanceOf(PrivateNetwork);
+		expect(build.ownImage).toBeDefined();
+		expect(await resolved(build.target.assignPublicIp)).toBe(false);
+		const subnets = await resolved(build.subnetIds);
+		await resolved(build.taskDefinition.arn);
+		await resolved(
+			build.ownNetwork?.interfaceEndpoints["ecr.dkr"]
+				.id as pulumi.Output<string>,
+		);
+		const ofType = (t: string) => created.filter((r) => r.type === t);
+		expect(subnets).toEqual(ofType(T.subnet).map((s) => s.id));
+		expect(ofType(T.igw)).toEqual([]);
+		for (const s of ofType(T.subnet))
+			expect(s.inputs.mapPublicIpOnLaunch).toBe(false);
+		expect(ofType(T.image)).toHaveLength(1);
+	}, 60_000);
+
+	it("StageTasks refuses a stage that cannot be a task and a size Fargate does not offer, naming the stage", async () => {
+		await installMocks("dev");
+		const image = {
+			repositoryArn: "arn:aws:ecr:eu-west-1:123456789012:repository/r",
+			imageUri: "r@sha256:00",
+		};
+		expect(
+			() =>
+				new StageTasks("bad", {
+					stages: { PlanModel: {} } as never,
+					image,
+					resources,
+				}),
+		).toThrow(/StageTasks bad: PlanModel cannot run as a task/);
+		expect(
+			() =>
+				new StageTasks("big", {
+					stages: { Train: { cpu: 8192, memoryMb: 3000 } },
+					image,
+					resources,
+				}),
+		).toThrow(
+			/StageTasks big Train: memoryMb must be a multiple of 4096 from 16384 to 61440 for cpu 8192, got 3000/,
+		);
+		expect(
+			() =>
+				new StageTasks("slow", {
+					stages: { Gold: { timeoutSeconds: 10 } },
+					image,
+					resources,
+				}),
+		).toThrow(/StageTasks slow Gold: timeoutSeconds/);
+	});
 });
