@@ -20,7 +20,7 @@ export default function program() {
 		triggerFunction: platform.triggerFunctionName,
 		manifestTable: platform.manifest.tableName,
 		registryTable: platform.registry.tableName,
-		reportImage: platform.reportBuild.image.imageUri,
+		reportImage: platform.reportBuild.imageUri,
 		retrainSchedule: platform.retrain.expression,
 		uploadInstructions: platform.uploadInstructions,
 		manualRetrain: platform.triggerFunctionName.apply(

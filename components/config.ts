@@ -5,6 +5,10 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
+import {
+	ECS_CAPABLE_STAGES,
+	type EcsCapableStage,
+} from "../runtime/pipeline/definition.ts";
 import { LAMBDA_STAGES, type LambdaStage } from "./access.ts";
 import type { PlatformArgs } from "./platform.ts";
 import { MIN_PASSWORD_LENGTH } from "./report-site.ts";
@@ -30,6 +34,36 @@ const stageSizing = z
 		Object.fromEntries(LAMBDA_STAGES.map((s) => [s, sizing.optional()])) as {
 			[K in LambdaStage]: z.ZodOptional<typeof sizing>;
 		},
+	)
+	.strict();
+
+/** Where a stage runs: "lambda", "fargate", or a sized Fargate task (docs/scaling.md). */
+const stageRunner = z.union([
+	z.enum(["lambda", "fargate"]),
+	z
+		.object({
+			runner: z.literal("fargate"),
+			cpu: z
+				.union([
+					z.literal(1024),
+					z.literal(2048),
+					z.literal(4096),
+					z.literal(8192),
+					z.literal(16384),
+				])
+				.optional(),
+			memoryMb: z.number().int().min(2048).max(122880).optional(),
+			ephemeralStorageGiB: z.number().int().min(21).max(200).optional(),
+			timeoutSeconds: z.number().int().min(60).max(86400).optional(),
+		})
+		.strict(),
+]);
+
+const stageRunners = z
+	.object(
+		Object.fromEntries(
+			ECS_CAPABLE_STAGES.map((s) => [s, stageRunner.optional()]),
+		) as { [K in EcsCapableStage]: z.ZodOptional<typeof stageRunner> },
 	)
 	.strict();
 
@@ -102,6 +136,7 @@ export const configSchema = z
 			})
 			.strict()
 			.optional(),
+		stageRunners: stageRunners.default({}),
 		protect: z.boolean().default(false),
 		tags: z.record(z.string(), z.string()).default({}),
 	})
@@ -251,6 +286,7 @@ export function loadPlatformArgs(): PlatformArgs {
 			defaultTtlSeconds: c.report.defaultTtlSeconds,
 		},
 		github: c.github,
+		stageRunners: c.stageRunners,
 		protect: c.protect,
 		tags: {
 			project: "spanishgas-churn",

@@ -48,7 +48,18 @@ export {
 	type PipelineStageArgs,
 	STAGE_SIZING,
 } from "./pipeline-stage.ts";
-export { Platform, type PlatformArgs } from "./platform.ts";
+export {
+	fargateStages,
+	Platform,
+	type PlatformArgs,
+	type StageRunner,
+} from "./platform.ts";
+export {
+	PrivateNetwork,
+	type PrivateNetworkArgs,
+	TASK_GATEWAY_ENDPOINTS,
+	TASK_INTERFACE_ENDPOINTS,
+} from "./private-network.ts";
 export {
 	REPORT_CONTAINER,
 	ReportBuild,
@@ -79,14 +90,28 @@ export {
 	tlsOnlyStatement,
 } from "./secure-bucket.ts";
 export {
+	STAGE_CONTAINER,
+	STAGE_TASK_COMMAND,
+	STAGE_TASK_SIZING,
+	type StageTaskSizing,
+	StageTasks,
+	type StageTasksArgs,
+	stageTaskAccess,
+	stageTaskEnvironment,
+} from "./stage-task.ts";
+export {
 	ECS_RUN_TASK_SYNC,
 	type ReportTaskTarget,
 	reportTaskParameters,
+	type StageTasksTarget,
 	StateMachine,
 	type StateMachineArgs,
+	stageIoPatterns,
+	stageTaskParameters,
 } from "./state-machine.ts";
 export {
 	ManifestTable,
 	ModelRegistry,
 	type StateTableArgs,
 } from "./state-tables.ts";
+export { TaskImage, type TaskImageArgs } from "./task-image.ts";

@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import type { EcsCapableStage } from "../runtime/pipeline/definition.ts";
 import { LAMBDA_STAGES, type LambdaStage } from "./access.ts";
 import { Alerts } from "./alerts.ts";
 import { BatchTrigger } from "./batch-trigger.ts";
@@ -6,12 +7,47 @@ import { DataLake } from "./data-lake.ts";
 import { GithubDeployRole } from "./github-deploy-role.ts";
 import { buildLambdaPackage, type LambdaPackage } from "./lambda-package.ts";
 import { PipelineStage } from "./pipeline-stage.ts";
+import { PrivateNetwork } from "./private-network.ts";
 import { ReportBuild } from "./report-build.ts";
 import { ReportSite } from "./report-site.ts";
 import { RetrainSchedule } from "./retrain-schedule.ts";
 import type { FunctionSizing, RuntimeResources } from "./runtime-function.ts";
+import {
+	STAGE_CONTAINER,
+	type StageTaskSizing,
+	StageTasks,
+} from "./stage-task.ts";
 import { StateMachine } from "./state-machine.ts";
 import { ManifestTable, ModelRegistry } from "./state-tables.ts";
+import { TaskImage } from "./task-image.ts";
+
+/**
+ * Where a stage runs (docs/scaling.md): its Lambda function (the default) or
+ * an ECS/Fargate task of the platform's image, optionally sized.
+ */
+export type StageRunner =
+	| "lambda"
+	| "fargate"
+	| ({ runner: "fargate" } & StageTaskSizing)
+	| { runner: "lambda" };
+
+/** The stages a runner choice puts on Fargate, with their sizes. */
+export function fargateStages(
+	runners: Partial<Record<EcsCapableStage, StageRunner>> = {},
+): Partial<Record<EcsCapableStage, StageTaskSizing>> {
+	const out: Partial<Record<EcsCapableStage, StageTaskSizing>> = {};
+	for (const [stage, r] of Object.entries(runners) as [
+		EcsCapableStage,
+		StageRunner,
+	][]) {
+		if (r === "fargate") out[stage] = {};
+		else if (typeof r === "object" && r.runner === "fargate") {
+			const { runner: _, ...sizing } = r;
+			out[stage] = sizing;
+		}
+	}
+	return out;
+}
 
 export interface PlatformArgs {
 	/** E-mail address subscribed to the alert topic. */
@@ -43,6 +79,8 @@ export interface PlatformArgs {
 		memoryMb?: number;
 		defaultTtlSeconds?: number;
 	};
+	/** Stages that run as Fargate tasks instead of Lambda functions (default: every stage on Lambda). */
+	stageRunners?: Partial<Record<EcsCapableStage, StageRunner>>;
 	/** GitHub OIDC deploy roles for this repository (omit to manage CI access elsewhere). */
 	github?: { repository: string; branch?: string; oidcProviderArn?: string };
 	/** Keep the lake on stack deletion and protect the tables from deletion (prod). Default false. */
@@ -68,6 +106,11 @@ export class Platform extends pulumi.ComponentResource {
 	public readonly stages: Readonly<Record<LambdaStage, PipelineStage>>;
 	public readonly reportSite: ReportSite;
 	public readonly reportBuild: ReportBuild;
+	/** The image and private network of every Fargate task (report build, stage tasks). */
+	public readonly taskImage: TaskImage;
+	public readonly network: PrivateNetwork;
+	/** The stages that run as Fargate tasks (absent when all run on Lambda). */
+	public readonly stageTasks?: StageTasks;
 	public readonly stateMachine: StateMachine;
 	public readonly trigger: BatchTrigger;
 	public readonly retrain: RetrainSchedule;
@@ -163,9 +206,17 @@ export class Platform extends pulumi.ComponentResource {
 			},
 			child,
 		);
+		this.taskImage = new TaskImage(
+			`${name}-task-image`,
+			{ forceDeleteRepository: !args.protect, tags },
+			child,
+		);
+		this.network = new PrivateNetwork(`${name}-network`, { tags }, child);
 		this.reportBuild = new ReportBuild(
 			`${name}-report-build`,
 			{
+				image: this.taskImage,
+				network: this.network,
 				lakeBucketName: this.lake.bucketName,
 				lakeBucketArn: this.lake.arn,
 				siteBucketName: this.reportSite.bucketName,
@@ -177,11 +228,25 @@ export class Platform extends pulumi.ComponentResource {
 				cpu: args.report.cpu,
 				memoryMb: args.report.memoryMb,
 				logRetentionDays: retention,
-				forceDeleteRepository: !args.protect,
 				tags,
 			},
 			child,
 		);
+		const onFargate = fargateStages(args.stageRunners);
+		if (Object.keys(onFargate).length > 0)
+			this.stageTasks = new StageTasks(
+				`${name}-stage-tasks`,
+				{
+					stages: onFargate,
+					image: this.taskImage,
+					resources,
+					environment,
+					logRetentionDays: retention,
+					tags,
+				},
+				child,
+			);
+		const stageTasks = this.stageTasks;
 		this.stateMachine = new StateMachine(
 			`${name}-pipeline`,
 			{
@@ -190,6 +255,14 @@ export class Platform extends pulumi.ComponentResource {
 					LAMBDA_STAGES.map((s) => [s, stages[s].arn]),
 				) as Record<LambdaStage, pulumi.Output<string>>,
 				report: this.reportBuild.target,
+				stageTasks: stageTasks && {
+					clusterArn: this.reportBuild.cluster.arn,
+					subnetIds: this.network.subnetIds,
+					securityGroupIds: this.network.securityGroupIds,
+					executionRoleArn: stageTasks.executionRole.arn,
+					stages: stageTasks.targets,
+					containerName: STAGE_CONTAINER,
+				},
 				lakeBucketName: this.lake.bucketName,
 				lakeBucketArn: this.lake.arn,
 				maxConcurrency: args.maxConcurrency,

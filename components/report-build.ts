@@ -1,5 +1,4 @@
 import * as aws from "@pulumi/aws";
-import * as awsx from "@pulumi/awsx";
 import * as pulumi from "@pulumi/pulumi";
 import {
 	accessStatements,
@@ -8,16 +7,11 @@ import {
 	policyDocument,
 	REPORT_ACCESS,
 } from "./access.ts";
+import { checkFargateSize, executionRole } from "./fargate.ts";
+import { PrivateNetwork } from "./private-network.ts";
 import { LOG_RETENTION_DAYS, ROLE_PATH } from "./runtime-function.ts";
 import type { ReportTaskTarget } from "./state-machine.ts";
-
-/** Fargate CPU units → allowed memory (MB) range, for the sizes that make sense here. */
-const FARGATE_SIZES: Record<number, [number, number]> = {
-	1024: [2048, 8192],
-	2048: [4096, 16384],
-	4096: [8192, 30720],
-	8192: [16384, 61440],
-};
+import { TaskImage } from "./task-image.ts";
 
 export interface ReportBuildArgs {
 	/** The data lake (the task reads run outputs and models, writes report data under reports/). */
@@ -30,9 +24,14 @@ export interface ReportBuildArgs {
 	manifestTableArn: pulumi.Input<string>;
 	registryTableName: pulumi.Input<string>;
 	registryTableArn: pulumi.Input<string>;
-	/** Docker build context (the repository root). Default ".". */
+	/** The task image (components/task-image.ts). Default: an image of its own, built from `context` and `dockerfile`. */
+	image?: {
+		repositoryArn: pulumi.Input<string>;
+		imageUri: pulumi.Input<string>;
+	};
+	/** Docker build context of its own image (the repository root). Default ".". */
 	context?: string;
-	/** Dockerfile, relative to the working directory. Default components/report-build/Dockerfile. */
+	/** Dockerfile of its own image, relative to the working directory. Default components/report-build/Dockerfile. */
 	dockerfile?: string;
 	/** Fargate CPU units. Default 2048. */
 	cpu?: number;
@@ -42,12 +41,16 @@ export interface ReportBuildArgs {
 	ephemeralStorageGiB?: number;
 	/** Log retention in days. Default 30. */
 	logRetentionDays?: number;
-	/** Subnets and security groups for the task. Default: a small VPC of its own (two public subnets, egress-only security group). */
+	/**
+	 * Private subnets and security groups for the task (no public IP is
+	 * assigned). Default: a PrivateNetwork of its own
+	 * (components/private-network.ts).
+	 */
 	network?: {
-		subnetIds: pulumi.Input<string>[];
-		securityGroupIds: pulumi.Input<string>[];
+		subnetIds: pulumi.Input<pulumi.Input<string>[]>;
+		securityGroupIds: pulumi.Input<pulumi.Input<string>[]>;
 	};
-	/** Delete the image repository with its images when the stack is destroyed. Default true. */
+	/** Delete its own image repository with its images when the stack is destroyed. Default true. */
 	forceDeleteRepository?: boolean;
 	tags?: pulumi.Input<Record<string, pulumi.Input<string>>>;
 }
@@ -56,20 +59,24 @@ export interface ReportBuildArgs {
 export const REPORT_CONTAINER = "report";
 
 /**
- * The report build: an `awsx.ecr.Image` of components/report-build/Dockerfile
- * (the Evidence project and the runtime's report task, runtime/report/task.ts)
- * pushed to its own ECR repository, and a Fargate task definition that Step
- * Functions runs after each successful run (PublishReport,
- * `ecs:runTask.sync`): it reads the run from the lake and the tables, builds
- * the static site and uploads it to the report site bucket.
+ * The report build: the ECS cluster of the platform's tasks and the Fargate
+ * task definition of the report build, run by Step Functions after each
+ * successful run (PublishReport, `ecs:runTask.sync`) in the task image's
+ * default command (runtime/report/task.ts): it reads the run from the lake
+ * and the tables, builds the static site and uploads it to the report site
+ * bucket. The image (components/task-image.ts) and the private network
+ * (components/private-network.ts) are the platform's, shared with the stage
+ * tasks; standalone it creates its own.
  *
  * The task role may read the run outputs, models and the tables, write only
  * `reports/` in the lake and the site bucket; the execution role may pull
- * only this repository's images and write only this log group.
+ * only the task image and write only this log group.
  */
 export class ReportBuild extends pulumi.ComponentResource {
-	public readonly repository: aws.ecr.Repository;
-	public readonly image: awsx.ecr.Image;
+	/** Its own image and network, when none were given. */
+	public readonly ownImage?: TaskImage;
+	public readonly ownNetwork?: PrivateNetwork;
+	public readonly imageUri: pulumi.Output<string>;
 	public readonly cluster: aws.ecs.Cluster;
 	public readonly taskDefinition: aws.ecs.TaskDefinition;
 	public readonly taskRole: aws.iam.Role;
@@ -89,25 +96,8 @@ export class ReportBuild extends pulumi.ComponentResource {
 		const what = `ReportBuild ${name}`;
 		const cpu = args.cpu ?? 2048;
 		const memory = args.memoryMb ?? 8192;
-		const range = FARGATE_SIZES[cpu];
-		if (!range)
-			throw new Error(
-				`${what}: cpu must be one of ${Object.keys(FARGATE_SIZES).join(", ")}, got ${cpu}`,
-			);
-		if (
-			!Number.isInteger(memory) ||
-			memory < range[0] ||
-			memory > range[1] ||
-			memory % 1024 !== 0
-		)
-			throw new Error(
-				`${what}: memoryMb must be a multiple of 1024 from ${range[0]} to ${range[1]} for cpu ${cpu}, got ${memory}`,
-			);
 		const storage = args.ephemeralStorageGiB ?? 30;
-		if (!Number.isInteger(storage) || storage < 21 || storage > 200)
-			throw new Error(
-				`${what}: ephemeralStorageGiB must be an integer from 21 to 200, got ${storage}`,
-			);
+		checkFargateSize(what, cpu, memory, storage);
 		const retention = args.logRetentionDays ?? 30;
 		if (!(LOG_RETENTION_DAYS as readonly number[]).includes(retention))
 			throw new Error(
@@ -116,133 +106,32 @@ export class ReportBuild extends pulumi.ComponentResource {
 		const child = { parent: this };
 		const region = aws.getRegionOutput({}, child).region;
 
-		this.repository = new aws.ecr.Repository(
-			`${name}-repo`,
-			{
-				imageScanningConfiguration: { scanOnPush: true },
-				imageTagMutability: "MUTABLE",
-				encryptionConfigurations: [{ encryptionType: "AES256" }],
-				forceDelete: args.forceDeleteRepository ?? true,
-				tags: args.tags,
-			},
-			child,
-		);
-		new aws.ecr.LifecyclePolicy(
-			`${name}-repo-lifecycle`,
-			{
-				repository: this.repository.name,
-				policy: JSON.stringify({
-					rules: [
-						{
-							rulePriority: 1,
-							description: "keep the last 10 images",
-							selection: {
-								tagStatus: "any",
-								countType: "imageCountMoreThan",
-								countNumber: 10,
-							},
-							action: { type: "expire" },
-						},
-					],
-				}),
-			},
-			child,
-		);
-		this.image = new awsx.ecr.Image(
-			`${name}-image`,
-			{
-				repositoryUrl: this.repository.repositoryUrl,
-				context: args.context ?? ".",
-				dockerfile: args.dockerfile ?? "components/report-build/Dockerfile",
-				platform: "linux/amd64",
-			},
-			child,
-		);
-
-		if (args.network) {
-			this.subnetIds = pulumi.output(args.network.subnetIds);
-			this.securityGroupIds = pulumi.output(args.network.securityGroupIds);
-		} else {
-			const vpc = new aws.ec2.Vpc(
-				`${name}-vpc`,
+		let image = args.image;
+		if (!image) {
+			this.ownImage = new TaskImage(
+				`${name}-image`,
 				{
-					cidrBlock: "10.42.0.0/16",
-					enableDnsHostnames: true,
-					enableDnsSupport: true,
+					context: args.context,
+					dockerfile: args.dockerfile,
+					forceDeleteRepository: args.forceDeleteRepository,
 					tags: args.tags,
 				},
 				child,
 			);
-			const igw = new aws.ec2.InternetGateway(
-				`${name}-igw`,
-				{ vpcId: vpc.id, tags: args.tags },
-				child,
-			);
-			const routes = new aws.ec2.RouteTable(
-				`${name}-routes`,
-				{
-					vpcId: vpc.id,
-					routes: [{ cidrBlock: "0.0.0.0/0", gatewayId: igw.id }],
-					tags: args.tags,
-				},
-				child,
-			);
-			const zones = aws.getAvailabilityZonesOutput(
-				{ state: "available" },
-				child,
-			).names;
-			const subnets = [0, 1].map((i) => {
-				const subnet = new aws.ec2.Subnet(
-					`${name}-public-${i}`,
-					{
-						vpcId: vpc.id,
-						cidrBlock: `10.42.${i}.0/24`,
-						availabilityZone: zones.apply((z) => z[i % z.length]),
-						mapPublicIpOnLaunch: false,
-						tags: args.tags,
-					},
-					child,
-				);
-				new aws.ec2.RouteTableAssociation(
-					`${name}-public-${i}-routes`,
-					{ subnetId: subnet.id, routeTableId: routes.id },
-					child,
-				);
-				return subnet;
-			});
-			// S3 traffic (lake and site bucket) stays on the AWS network.
-			new aws.ec2.VpcEndpoint(
-				`${name}-s3-endpoint`,
-				{
-					vpcId: vpc.id,
-					serviceName: pulumi.interpolate`com.amazonaws.${region}.s3`,
-					vpcEndpointType: "Gateway",
-					routeTableIds: [routes.id],
-					tags: args.tags,
-				},
-				child,
-			);
-			const sg = new aws.ec2.SecurityGroup(
-				`${name}-task-sg`,
-				{
-					vpcId: vpc.id,
-					description: "Report build task: no inbound, HTTPS outbound only",
-					egress: [
-						{
-							protocol: "tcp",
-							fromPort: 443,
-							toPort: 443,
-							cidrBlocks: ["0.0.0.0/0"],
-							description: "AWS APIs, ECR, S3",
-						},
-					],
-					tags: args.tags,
-				},
-				child,
-			);
-			this.subnetIds = pulumi.all(subnets.map((s) => s.id));
-			this.securityGroupIds = pulumi.all([sg.id]);
+			image = this.ownImage;
 		}
+		this.imageUri = pulumi.output(image.imageUri);
+		let network = args.network;
+		if (!network) {
+			this.ownNetwork = new PrivateNetwork(
+				`${name}-network`,
+				{ tags: args.tags },
+				child,
+			);
+			network = this.ownNetwork;
+		}
+		this.subnetIds = pulumi.output(network.subnetIds);
+		this.securityGroupIds = pulumi.output(network.securityGroupIds);
 
 		this.cluster = new aws.ecs.Cluster(
 			`${name}-cluster`,
@@ -257,53 +146,15 @@ export class ReportBuild extends pulumi.ComponentResource {
 			{ retentionInDays: retention, tags: args.tags },
 			child,
 		);
-		this.executionRole = new aws.iam.Role(
-			`${name}-execution-role`,
+		this.executionRole = executionRole(
+			name,
 			{
-				path: ROLE_PATH,
-				assumeRolePolicy: assumeRolePolicy("ecs-tasks.amazonaws.com"),
+				repositoryArn: image.repositoryArn,
+				logGroupArn: this.logGroup.arn,
 				tags: args.tags,
 			},
 			child,
-		);
-		new aws.iam.RolePolicy(
-			`${name}-execution-policy`,
-			{
-				role: this.executionRole.id,
-				policy: pulumi
-					.all([this.repository.arn, this.logGroup.arn])
-					.apply(([repo, logs]) =>
-						JSON.stringify(
-							policyDocument([
-								{
-									// Registry login has no resource-level permissions.
-									Sid: "EcrLogin",
-									Effect: "Allow",
-									Action: "ecr:GetAuthorizationToken",
-									Resource: "*",
-								},
-								{
-									Sid: "PullReportImage",
-									Effect: "Allow",
-									Action: [
-										"ecr:BatchCheckLayerAvailability",
-										"ecr:GetDownloadUrlForLayer",
-										"ecr:BatchGetImage",
-									],
-									Resource: repo,
-								},
-								{
-									Sid: "TaskLogs",
-									Effect: "Allow",
-									Action: ["logs:CreateLogStream", "logs:PutLogEvents"],
-									Resource: `${logs}:*`,
-								},
-							]),
-						),
-					),
-			},
-			child,
-		);
+		).role;
 		this.taskRole = new aws.iam.Role(
 			`${name}-task-role`,
 			{
@@ -366,7 +217,7 @@ export class ReportBuild extends pulumi.ComponentResource {
 				taskRoleArn: this.taskRole.arn,
 				containerDefinitions: pulumi
 					.all([
-						this.image.imageUri,
+						this.imageUri,
 						args.lakeBucketName,
 						args.siteBucketName,
 						args.manifestTableName,
@@ -411,10 +262,10 @@ export class ReportBuild extends pulumi.ComponentResource {
 			securityGroupIds: this.securityGroupIds,
 			taskRoleArn: this.taskRole.arn,
 			executionRoleArn: this.executionRole.arn,
-			assignPublicIp: !args.network,
+			assignPublicIp: false,
 		};
 		this.registerOutputs({
-			imageUri: this.image.imageUri,
+			imageUri: this.imageUri,
 			clusterArn: this.cluster.arn,
 			taskDefinitionArn: this.taskDefinition.arn,
 		});

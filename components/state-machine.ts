@@ -3,6 +3,9 @@ import * as pulumi from "@pulumi/pulumi";
 import {
 	buildDefinition,
 	type DefinitionOptions,
+	type EcsCapableStage,
+	type EcsStageTarget,
+	STAGE_IO_PREFIX,
 } from "../runtime/pipeline/definition.ts";
 import {
 	assumeRolePolicy,
@@ -26,8 +29,30 @@ export interface ReportTaskTarget {
 	/** Roles the task runs with (the state machine must be allowed to pass them). */
 	taskRoleArn: pulumi.Input<string>;
 	executionRoleArn: pulumi.Input<string>;
-	/** Public IP for image pulls through an internet gateway. Default true. */
+	/** A public IP (only for subnets routed to an internet gateway). Default false: private subnets with VPC endpoints. */
 	assignPublicIp?: boolean;
+}
+
+/** How Step Functions starts the stages that run as ECS tasks (components/stage-task.ts). */
+export interface StageTasksTarget {
+	clusterArn: pulumi.Input<string>;
+	subnetIds: pulumi.Input<pulumi.Input<string>[]>;
+	securityGroupIds: pulumi.Input<pulumi.Input<string>[]>;
+	/** The execution role every stage task definition names. */
+	executionRoleArn: pulumi.Input<string>;
+	/** Each stage's task definition (ARN with revision), task role and time limit. */
+	stages: Partial<
+		Record<
+			EcsCapableStage,
+			{
+				taskDefinitionArn: pulumi.Input<string>;
+				taskRoleArn: pulumi.Input<string>;
+				timeoutSeconds?: number;
+			}
+		>
+	>;
+	/** Name of the stage container (components/stage-task.ts STAGE_CONTAINER). */
+	containerName: string;
 }
 
 type Resolved<T> = { [K in keyof T]: pulumi.Unwrap<T[K]> };
@@ -44,7 +69,7 @@ export function reportTaskParameters(
 			AwsvpcConfiguration: {
 				Subnets: t.subnetIds,
 				SecurityGroups: t.securityGroupIds,
-				AssignPublicIp: t.assignPublicIp === false ? "DISABLED" : "ENABLED",
+				AssignPublicIp: t.assignPublicIp === true ? "ENABLED" : "DISABLED",
 			},
 		},
 		Overrides: {
@@ -61,6 +86,42 @@ export function reportTaskParameters(
 	};
 }
 
+/** The runTask.sync parameters (besides the overrides) of a stage run as an ECS task. */
+export function stageTaskParameters(
+	t: {
+		clusterArn: string;
+		subnetIds: string[];
+		securityGroupIds: string[];
+	},
+	taskDefinitionArn: string,
+): Record<string, unknown> {
+	return {
+		Cluster: t.clusterArn,
+		TaskDefinition: taskDefinitionArn,
+		LaunchType: "FARGATE",
+		NetworkConfiguration: {
+			AwsvpcConfiguration: {
+				Subnets: t.subnetIds,
+				SecurityGroups: t.securityGroupIds,
+				AssignPublicIp: "DISABLED",
+			},
+		},
+	};
+}
+
+/** Lake key patterns of the ECS stages' input (written by the state machine) and output (read by it). */
+export function stageIoPatterns(stages: readonly string[]): {
+	inputs: string[];
+	outputs: string[];
+} {
+	const io = (s: string, f: string) =>
+		`runs/*/${STAGE_IO_PREFIX}/${s}/*/${f}.json`;
+	return {
+		inputs: stages.map((s) => io(s, "input")),
+		outputs: stages.map((s) => io(s, "output")),
+	};
+}
+
 /** ARN of the Step Functions integration that runs an ECS task and waits for it. */
 export const ECS_RUN_TASK_SYNC = "arn:aws:states:::ecs:runTask.sync";
 
@@ -69,6 +130,8 @@ export interface StateMachineArgs {
 	stageFunctionArns: Record<LambdaStage, pulumi.Input<string>>;
 	/** The report build task run by the PublishReport state. */
 	report: ReportTaskTarget;
+	/** The stages that run as ECS tasks instead of their functions (none by default). */
+	stageTasks?: StageTasksTarget;
 	/** The data lake (name and ARN; the Distributed Map reads and writes it). */
 	lakeBucketName: pulumi.Input<string>;
 	lakeBucketArn: pulumi.Input<string>;
@@ -166,6 +229,23 @@ export class StateMachine extends pulumi.ComponentResource {
 			child,
 		);
 		const report = pulumi.output(args.report);
+		const stageTasks = pulumi.output(
+			args.stageTasks ?? {
+				clusterArn: "",
+				subnetIds: [],
+				securityGroupIds: [],
+				executionRoleArn: "",
+				stages: {},
+				containerName: "",
+			},
+		);
+		const ecsStages = Object.keys(
+			args.stageTasks?.stages ?? {},
+		) as EcsCapableStage[];
+		// The functions the definition invokes: an ECS stage's function is not one of them.
+		const invoked = LAMBDA_STAGES.filter(
+			(s) => !(ecsStages as readonly string[]).includes(s),
+		);
 		const clusterName = report.clusterArn.apply(
 			(arn) => arn.split("/").pop() ?? arn,
 		);
@@ -182,9 +262,17 @@ export class StateMachine extends pulumi.ComponentResource {
 						account,
 						machineArn,
 						args.lakeBucketArn,
+						stageTasks,
 					])
-					.apply(([fns, r, cluster, reg, acct, self, lake]) => {
-						const arns = LAMBDA_STAGES.map((s) => fns[s]);
+					.apply(([fns, r, cluster, reg, acct, self, lake, st]) => {
+						const arns = invoked.map((s) => fns[s]);
+						const stageTaskDefs = ecsStages.map(
+							(s) => st.stages[s]?.taskDefinitionArn as string,
+						);
+						const stageRoles = [
+							...ecsStages.map((s) => st.stages[s]?.taskRoleArn as string),
+							...(ecsStages.length ? [st.executionRoleArn] : []),
+						];
 						const statements: PolicyStatement[] = [
 							{
 								Sid: "InvokeStageFunctions",
@@ -199,6 +287,19 @@ export class StateMachine extends pulumi.ComponentResource {
 								Resource: r.taskDefinitionArn,
 								Condition: { ArnEquals: { "ecs:cluster": r.clusterArn } },
 							},
+							...(ecsStages.length
+								? [
+										{
+											Sid: "RunStageTasks",
+											Effect: "Allow" as const,
+											Action: "ecs:RunTask",
+											Resource: stageTaskDefs,
+											Condition: {
+												ArnEquals: { "ecs:cluster": st.clusterArn },
+											},
+										},
+									]
+								: []),
 							{
 								Sid: "WatchReportTask",
 								Effect: "Allow",
@@ -226,6 +327,39 @@ export class StateMachine extends pulumi.ComponentResource {
 									},
 								},
 							},
+							...(ecsStages.length
+								? [
+										{
+											Sid: "PassStageTaskRoles",
+											Effect: "Allow" as const,
+											Action: "iam:PassRole",
+											Resource: stageRoles,
+											Condition: {
+												StringEquals: {
+													"iam:PassedToService": "ecs-tasks.amazonaws.com",
+												},
+											},
+										},
+										{
+											// Each ECS stage's input goes to the lake (an environment override holds 8 KB) …
+											Sid: "StageTaskInputs",
+											Effect: "Allow" as const,
+											Action: "s3:PutObject",
+											Resource: stageIoPatterns(ecsStages).inputs.map(
+												(p) => `${lake}/${p}`,
+											),
+										},
+										{
+											// … and its result comes back from it (runTask.sync returns no output).
+											Sid: "StageTaskOutputs",
+											Effect: "Allow" as const,
+											Action: "s3:GetObject",
+											Resource: stageIoPatterns(ecsStages).outputs.map(
+												(p) => `${lake}/${p}`,
+											),
+										},
+									]
+								: []),
 							{
 								// Vended-log delivery has no resource-level permissions (AWS documents "*").
 								Sid: "ExecutionLogDelivery",
@@ -286,8 +420,23 @@ export class StateMachine extends pulumi.ComponentResource {
 		);
 
 		this.definition = pulumi
-			.all([pulumi.output(args.stageFunctionArns), report, args.lakeBucketName])
-			.apply(([fns, r, lakeBucket]) => {
+			.all([
+				pulumi.output(args.stageFunctionArns),
+				report,
+				args.lakeBucketName,
+				stageTasks,
+			])
+			.apply(([fns, r, lakeBucket, st]) => {
+				const ecs: Partial<Record<EcsCapableStage, EcsStageTarget>> = {};
+				for (const s of ecsStages) {
+					const t = st.stages[s];
+					if (!t) continue;
+					ecs[s] = {
+						parameters: stageTaskParameters(st, t.taskDefinitionArn),
+						containerName: st.containerName,
+						timeoutSeconds: t.timeoutSeconds,
+					};
+				}
 				const options: DefinitionOptions = {
 					resourceFor: (stage) => {
 						if (stage === "PublishReport") return ECS_RUN_TASK_SYNC;
@@ -303,6 +452,7 @@ export class StateMachine extends pulumi.ComponentResource {
 						resource: ECS_RUN_TASK_SYNC,
 						parameters: reportTaskParameters(r as Resolved<ReportTaskTarget>),
 					},
+					...(ecsStages.length ? { ecsStages: ecs } : {}),
 				};
 				return JSON.stringify(buildDefinition(options));
 			});

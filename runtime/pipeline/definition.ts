@@ -32,6 +32,67 @@ export const TRANSIENT_ERRORS = [
 	"Lambda.TooManyRequestsException",
 ];
 
+/**
+ * Errors of an `ecs:runTask.sync` Task that are worth a retry: the ECS API
+ * failing or throttling the RunTask call (`ECS.AmazonECSException`, e.g. no
+ * capacity; `ECS.ServerException`, HTTP 5xx; `ECS.InvalidParameterException`,
+ * which ECS also returns when it is throttled looking up the network
+ * configuration) and RunTask answering 200 with a non-empty `failures` list
+ * (`AmazonECS.Unknown`, Step Functions' name for it). Not `States.TaskFailed`:
+ * that is the container exiting non-zero, which an ECS stage turns into its
+ * typed error instead (see ecsStage below and docs/scaling.md).
+ */
+export const ECS_TRANSIENT_ERRORS = [
+	"ECS.AmazonECSException",
+	"ECS.ServerException",
+	"ECS.InvalidParameterException",
+	"AmazonECS.Unknown",
+];
+
+/** Errors a stage running as an ECS task retries (from its envelope: the handler's own typed errors). */
+export const ECS_STAGE_TRANSIENT_ERRORS = ["TransientIOError"];
+
+/**
+ * The error an ECS stage raises when its container stopped without writing
+ * its result (it did not start, was killed for memory, or crashed). Its Cause
+ * is ECS's description of the stopped task.
+ */
+export const STAGE_TASK_FAILED = "StageTaskFailed";
+
+/**
+ * Stages that can run as an ECS/Fargate task instead of a Lambda function:
+ * the single-task stages whose memory and time grow with the batch. Not the
+ * bronze shards (the Map scales them out), the plan and the run bookkeeping
+ * (small and fixed), nor PublishReport (always the report build task).
+ */
+export const ECS_CAPABLE_STAGES = [
+	"ValidateRaw",
+	"BronzeReduce",
+	"Silver",
+	"Gold",
+	"Train",
+	"Score",
+	"Recommend",
+	"Drift",
+] as const satisfies readonly TaskStage[];
+export type EcsCapableStage = (typeof ECS_CAPABLE_STAGES)[number];
+
+/** Lake folder of one stage's input and output documents (runs/<runId>/stage-io/<Stage>/<attempt>/). */
+export const STAGE_IO_PREFIX = "stage-io";
+
+/** How an ECS stage's task is started (runtime/pipeline/task-entry.ts runs in it). */
+export interface EcsStageTarget {
+	/**
+	 * runTask.sync parameters besides the overrides: Cluster, TaskDefinition,
+	 * LaunchType, NetworkConfiguration.
+	 */
+	parameters: Record<string, unknown>;
+	/** The container that runs the stage (gets STAGE_INPUT_KEY and STAGE_OUTPUT_KEY). */
+	containerName: string;
+	/** Time limit of the task. Default 14,400 s (4 h). */
+	timeoutSeconds?: number;
+}
+
 export interface DefinitionOptions {
 	/** Resource (ARN) of the task for a stage. */
 	resourceFor(stage: TaskStage): string;
@@ -59,6 +120,11 @@ export interface DefinitionOptions {
 	 * `{ resource: "arn:aws:states:::ecs:runTask.sync", parameters: {...} }`.
 	 */
 	publishReport?: { resource: string; parameters?: Record<string, unknown> };
+	/**
+	 * Stages that run as ECS tasks (the rest stay on resourceFor). Needs
+	 * lakeBucket: the stage's input and output go through the lake.
+	 */
+	ecsStages?: Partial<Record<EcsCapableStage, EcsStageTarget>>;
 }
 
 type State = Record<string, unknown>;
@@ -76,12 +142,46 @@ export function buildDefinition(
 		throw new Error(
 			"buildDefinition: mapMode DISTRIBUTED needs lakeBucket (the Map reads its items from the lake)",
 		);
+	const ecsStages = o.ecsStages ?? {};
+	for (const stage of Object.keys(ecsStages))
+		if (!(ECS_CAPABLE_STAGES as readonly string[]).includes(stage))
+			throw new Error(
+				`buildDefinition: ${stage} cannot run as an ECS task; one of ${ECS_CAPABLE_STAGES.join(", ")}`,
+			);
+	if (Object.keys(ecsStages).length > 0 && !o.lakeBucket)
+		throw new Error(
+			"buildDefinition: ecsStages need lakeBucket (an ECS stage's input and output go through the lake)",
+		);
+	const interval = o.retryIntervalSeconds ?? 2;
+	// Full jitter: retries of concurrent iterations (the Map) or executions do
+	// not come back in lock-step.
 	const retry = [
 		{
 			ErrorEquals: TRANSIENT_ERRORS,
-			IntervalSeconds: o.retryIntervalSeconds ?? 2,
+			IntervalSeconds: interval,
 			MaxAttempts: 3,
 			BackoffRate: 2,
+			JitterStrategy: "FULL",
+		},
+	];
+	// ECS API errors: capacity and throttling need longer waits than a Lambda hiccup.
+	const ecsRetry = [
+		{
+			ErrorEquals: ECS_TRANSIENT_ERRORS,
+			IntervalSeconds: interval * 5,
+			MaxAttempts: 3,
+			BackoffRate: 2,
+			MaxDelaySeconds: 300,
+			JitterStrategy: "FULL",
+		},
+	];
+	const stageRetry = [
+		{
+			ErrorEquals: ECS_STAGE_TRANSIENT_ERRORS,
+			IntervalSeconds: interval,
+			MaxAttempts: 3,
+			BackoffRate: 2,
+			JitterStrategy: "FULL",
 		},
 	];
 	const toFailure = [
@@ -103,23 +203,46 @@ export function buildDefinition(
 		Catch: toFailure,
 		Next: next,
 	});
+	/**
+	 * A stage's states: its Lambda Task, or its ECS variant (ecsStage) under
+	 * the same name with the same input and the same result at `resultPath`.
+	 */
+	const stageStates = (
+		stage: EcsCapableStage,
+		next: string,
+		resultPath: string,
+	): Record<string, State> => {
+		const target = ecsStages[stage];
+		if (!target) return { [stage]: task(stage, next, resultPath) };
+		return ecsStage(stage, next, resultPath, target, {
+			lakeBucket: o.lakeBucket as string,
+			ecsRetry,
+			stageRetry,
+			toFailure,
+		});
+	};
 
 	return {
 		Comment:
 			"SpanishGas churn pipeline: raw → bronze → silver → gold → model → scoring → recommendations → drift → report",
 		StartAt: "ValidateRaw",
 		States: {
-			ValidateRaw: distributed
-				? {
-						...task("ValidateRaw", "BronzeShards", "$.raw"),
-						// Keep the (possibly long) shard list out of the state: the Map reads it from S3.
-						ResultSelector: {
-							"shardCount.$": "$.shardCount",
-							"shardsKey.$": "$.shardsKey",
-							"rows.$": "$.rows",
-						},
-					}
-				: task("ValidateRaw", "BronzeShards", "$.raw"),
+			...(distributed
+				? ecsStages.ValidateRaw
+					? // The ECS variant's result comes through the lake; keep the list out of the state all the same.
+						withResultSelector(
+							stageStates("ValidateRaw", "BronzeShards", "$.raw"),
+							"ValidateRaw",
+							DISTRIBUTED_RAW_SELECTOR,
+						)
+					: {
+							ValidateRaw: {
+								...task("ValidateRaw", "BronzeShards", "$.raw"),
+								// Keep the (possibly long) shard list out of the state: the Map reads it from S3.
+								ResultSelector: DISTRIBUTED_RAW_SELECTOR,
+							},
+						}
+				: stageStates("ValidateRaw", "BronzeShards", "$.raw")),
 			BronzeShards: {
 				Type: "Map",
 				...(distributed
@@ -163,9 +286,9 @@ export function buildDefinition(
 				Catch: toFailure,
 				Next: "BronzeReduce",
 			},
-			BronzeReduce: task("BronzeReduce", "Silver", "$.bronze"),
-			Silver: task("Silver", "Gold", "$.silver"),
-			Gold: task("Gold", "PlanModel", "$.gold"),
+			...stageStates("BronzeReduce", "Silver", "$.bronze"),
+			...stageStates("Silver", "Gold", "$.silver"),
+			...stageStates("Gold", "PlanModel", "$.gold"),
 			PlanModel: task("PlanModel", "ModelMode", "$.plan"),
 			ModelMode: {
 				Type: "Choice",
@@ -174,10 +297,10 @@ export function buildDefinition(
 				],
 				Default: "Score",
 			},
-			Train: task("Train", "Score", "$.train"),
-			Score: task("Score", "Recommend", "$.score"),
-			Recommend: task("Recommend", "Drift", "$.recommend"),
-			Drift: task("Drift", "PublishReport", "$.drift"),
+			...stageStates("Train", "Score", "$.train"),
+			...stageStates("Score", "Recommend", "$.score"),
+			...stageStates("Recommend", "Drift", "$.recommend"),
+			...stageStates("Drift", "PublishReport", "$.drift"),
 			PublishReport: {
 				...task("PublishReport", "MarkSucceeded", "$.report"),
 				TimeoutSeconds: o.reportTimeoutSeconds ?? 1800,
@@ -186,6 +309,10 @@ export function buildDefinition(
 							Resource: o.publishReport.resource,
 							...(o.publishReport.parameters
 								? { Parameters: o.publishReport.parameters }
+								: {}),
+							// The report build container: ECS's own errors, not Lambda's.
+							...(o.publishReport.resource.startsWith(ECS_RESOURCE_PREFIX)
+								? { Retry: ecsRetry }
 								: {}),
 						}
 					: {}),
@@ -205,6 +332,183 @@ export function buildDefinition(
 				Error: "PipelineFailed",
 				Cause: "A stage failed; see the run manifest for the error.",
 			},
+		},
+	};
+}
+
+const ECS_RESOURCE_PREFIX = "arn:aws:states:::ecs:";
+const S3_PUT_OBJECT = "arn:aws:states:::aws-sdk:s3:putObject";
+const S3_GET_OBJECT = "arn:aws:states:::aws-sdk:s3:getObject";
+
+const DISTRIBUTED_RAW_SELECTOR = {
+	"shardCount.$": "$.shardCount",
+	"shardsKey.$": "$.shardsKey",
+	"rows.$": "$.rows",
+};
+
+/** Adds a ResultSelector to the state that places a stage's result (the Lambda Task or the ECS variant's unwrap step). */
+function withResultSelector(
+	states: Record<string, State>,
+	stage: string,
+	selector: Record<string, string>,
+): Record<string, State> {
+	const unwrap = `${stage}Result`;
+	if (!states[unwrap])
+		return {
+			...states,
+			[stage]: { ...states[stage], ResultSelector: selector },
+		};
+	// A Pass state has no ResultSelector: select with Parameters from its (unwrapped) input.
+	return {
+		...states,
+		[unwrap]: { ...states[unwrap], Parameters: selector },
+	};
+}
+
+/**
+ * The ECS variant of a stage, in the place of its Lambda Task and with the
+ * same data flow: a Parallel state named after the stage (so Choice targets,
+ * Retry, Catch and the execution history read the same) whose one branch
+ *
+ *   1. `<Stage>Prepare`: keeps the stage input and draws an attempt id
+ *      (each retry of the stage gets its own input/output keys);
+ *   2. `<Stage>PutInput`: writes the input to the lake,
+ *      runs/<runId>/stage-io/<Stage>/<attempt>/input.json (an environment
+ *      override is limited to 8 KB and the state to 256 KB);
+ *   3. `<Stage>Run`: runTask.sync of the stage's task definition, told the
+ *      input and output keys (STAGE_INPUT_KEY, STAGE_OUTPUT_KEY); retried
+ *      on ECS API errors;
+ *   4. `<Stage>GetOutput` → `<Stage>Output`: reads the envelope
+ *      runtime/pipeline/task-entry.ts wrote, `{ok: true, output}`, and ends
+ *      the branch with `output`;
+ *   5. on the container exiting non-zero, `<Stage>GetError` reads the
+ *      envelope `{ok: false, error: {name, message}}` and `<Stage>Raise`
+ *      fails the branch with the handler's own error name, so the stage's
+ *      Retry (TransientIOError) and Catch (→ MarkFailed) see what a Lambda
+ *      stage would; without an envelope (not started, out of memory,
+ *      killed) `<Stage>Crashed` fails with StageTaskFailed and ECS's cause.
+ *
+ * `<Stage>Result` then moves the branch's output from `[output]` to the
+ * stage's ResultPath, which is where the Lambda Task puts its result.
+ */
+export function ecsStage(
+	stage: EcsCapableStage,
+	next: string,
+	resultPath: string,
+	target: EcsStageTarget,
+	o: {
+		lakeBucket: string;
+		ecsRetry: unknown[];
+		stageRetry: unknown[];
+		toFailure: unknown[];
+	},
+): Record<string, State> {
+	const key = (file: "input" | "output") =>
+		`States.Format('runs/{}/${STAGE_IO_PREFIX}/${stage}/{}/${file}.json', $.input.runId, $.attempt)`;
+	const envelope = { "envelope.$": "States.StringToJson($.Body)" };
+	const branch = {
+		StartAt: `${stage}Prepare`,
+		States: {
+			[`${stage}Prepare`]: {
+				Type: "Pass",
+				Parameters: { "input.$": "$", "attempt.$": "States.UUID()" },
+				Next: `${stage}PutInput`,
+			},
+			[`${stage}PutInput`]: {
+				Type: "Task",
+				Resource: S3_PUT_OBJECT,
+				Parameters: {
+					Bucket: o.lakeBucket,
+					"Key.$": key("input"),
+					"Body.$": "States.JsonToString($.input)",
+					ContentType: "application/json",
+				},
+				ResultPath: null,
+				Next: `${stage}Run`,
+			},
+			[`${stage}Run`]: {
+				Type: "Task",
+				Resource: `${ECS_RESOURCE_PREFIX}runTask.sync`,
+				Parameters: {
+					...target.parameters,
+					Overrides: {
+						ContainerOverrides: [
+							{
+								Name: target.containerName,
+								Environment: [
+									{ Name: "STAGE_INPUT_KEY", "Value.$": key("input") },
+									{ Name: "STAGE_OUTPUT_KEY", "Value.$": key("output") },
+								],
+							},
+						],
+					},
+				},
+				TimeoutSeconds: target.timeoutSeconds ?? 14_400,
+				ResultPath: null,
+				Retry: o.ecsRetry,
+				Catch: [
+					{
+						ErrorEquals: ["States.TaskFailed"],
+						ResultPath: "$.taskFailure",
+						Next: `${stage}GetError`,
+					},
+				],
+				Next: `${stage}GetOutput`,
+			},
+			[`${stage}GetOutput`]: {
+				Type: "Task",
+				Resource: S3_GET_OBJECT,
+				Parameters: { Bucket: o.lakeBucket, "Key.$": key("output") },
+				ResultSelector: envelope,
+				ResultPath: "$.result",
+				Next: `${stage}Output`,
+			},
+			[`${stage}Output`]: {
+				Type: "Pass",
+				InputPath: "$.result.envelope.output",
+				End: true,
+			},
+			[`${stage}GetError`]: {
+				Type: "Task",
+				Resource: S3_GET_OBJECT,
+				Parameters: { Bucket: o.lakeBucket, "Key.$": key("output") },
+				ResultSelector: envelope,
+				ResultPath: "$.result",
+				Catch: [
+					{
+						ErrorEquals: ["States.ALL"],
+						ResultPath: "$.readFailure",
+						Next: `${stage}Crashed`,
+					},
+				],
+				Next: `${stage}Raise`,
+			},
+			[`${stage}Raise`]: {
+				Type: "Fail",
+				ErrorPath: "$.result.envelope.error.name",
+				CausePath: "$.result.envelope.error.message",
+			},
+			[`${stage}Crashed`]: {
+				Type: "Fail",
+				Error: STAGE_TASK_FAILED,
+				CausePath: "$.taskFailure.Cause",
+			},
+		},
+	};
+	return {
+		[stage]: {
+			Type: "Parallel",
+			Branches: [branch],
+			ResultPath: resultPath,
+			Retry: o.stageRetry,
+			Catch: o.toFailure,
+			Next: `${stage}Result`,
+		},
+		[`${stage}Result`]: {
+			Type: "Pass",
+			InputPath: `${resultPath}[0]`,
+			ResultPath: resultPath,
+			Next: next,
 		},
 	};
 }

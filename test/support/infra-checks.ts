@@ -466,10 +466,11 @@ export function describeStack(
 						containerName: JSON.parse(taskDef.inputs.containerDefinitions)[0]
 							.name,
 						subnetIds: run.ofType(T.subnet).map((s) => s.id),
-						securityGroupIds: run.ofType(T.sg).map((s) => s.id),
+						// The tasks' group (the other one is the VPC endpoints').
+						securityGroupIds: [run.byName(T.sg, "-task-sg").id],
 						taskRoleArn: "",
 						executionRoleArn: "",
-						assignPublicIp: true,
+						assignPublicIp: false,
 					}),
 				},
 			});

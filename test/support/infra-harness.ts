@@ -102,6 +102,16 @@ function computed(
 			};
 		case "aws:cloudfront/function:Function":
 			return { arn: `arn:aws:cloudfront::${ACCOUNT}:function/${p}` };
+		case "aws:ec2/vpcEndpoint:VpcEndpoint":
+			return {
+				arn: arn("ec2", `vpc-endpoint/vpce-${p.length}`),
+				// A gateway endpoint's service prefix list (what a security group's egress names).
+				...(inputs.vpcEndpointType === "Gateway"
+					? {
+							prefixListId: `pl-${Buffer.from(name).toString("hex").slice(-8)}`,
+						}
+					: {}),
+			};
 		case "aws:scheduler/schedule:Schedule":
 			return { name: p, arn: arn("scheduler", `schedule/default/${p}`) };
 		default:
