@@ -128,13 +128,20 @@ export function fieldConverter(spec: FieldSpec): CellConverter {
 			return cell(required, toNumber);
 		case "flag":
 			return cell(required, toFlag);
-		case "date":
-			return cell(
-				required,
-				(v) =>
-					normaliseDate(text(v, "a date string")) ??
-					fail(`unparsable date ${describe(v)}`),
-			);
+		case "date": {
+			// A date column holds few distinct spellings (a month's pricing date,
+			// contract dates): parse each once per column.
+			const seen = new Map<string, string | undefined>();
+			return cell(required, (v) => {
+				const s = text(v, "a date string");
+				let d = seen.get(s);
+				if (d === undefined && !seen.has(s)) {
+					d = normaliseDate(s);
+					if (seen.size < 100_000) seen.set(s, d);
+				}
+				return d ?? fail(`unparsable date ${describe(v)}`);
+			});
+		}
 		case "month":
 			return cell(required, toMonth);
 	}
