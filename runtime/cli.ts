@@ -18,6 +18,16 @@ function positiveInt(name: string) {
 		return n;
 	};
 }
+function share(name: string) {
+	return (v: string): number => {
+		const n = Number(v);
+		if (v.trim() === "" || !Number.isFinite(n) || n < 0 || n > 1)
+			throw new InvalidArgumentError(
+				`${name} must be a share between 0 and 1, got "${v}"`,
+			);
+		return n;
+	};
+}
 function nonNegative(name: string) {
 	return (v: string): number => {
 		const n = Number(v);
@@ -91,6 +101,16 @@ program
 	.option(
 		"--no-report",
 		"skip building the report site in PublishReport (about a minute)",
+	)
+	.option(
+		"--max-invalid-share <share>",
+		"quality: largest share of rows missing a value the domain says exists (no attributes, contract, consumption or cost row) before the run stops (default 0.01; docs/data-quality.md)",
+		share("--max-invalid-share"),
+	)
+	.option(
+		"--max-imputed-price-share <share>",
+		"quality: largest share of customer-months whose electricity price is missing before imputation (default 0.1; docs/data-quality.md)",
+		share("--max-imputed-price-share"),
 	)
 	.action(async (o) => {
 		const { runCommand } = await import("./commands/run.ts");

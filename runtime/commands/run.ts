@@ -6,6 +6,7 @@
 import { existsSync } from "node:fs";
 import { Lake } from "../io/lake.ts";
 import type { RunRecord } from "../io/manifest.ts";
+import { resolveTolerances } from "../monitoring/quality.ts";
 import { type ExecuteOptions, executeRun } from "../pipeline/execute.ts";
 import { ProgressDisplay } from "../pipeline/progress.ts";
 import { newRunId } from "../pipeline/run-id.ts";
@@ -24,6 +25,9 @@ export interface RunCommandOptions {
 	force: boolean;
 	/** Build the report site in PublishReport (commander's --no-report sets false). */
 	report: boolean;
+	/** Quality tolerances (docs/data-quality.md); absent: the defaults. */
+	maxInvalidShare?: number;
+	maxImputedPriceShare?: number;
 }
 
 export async function runCommand(o: RunCommandOptions): Promise<number> {
@@ -69,6 +73,14 @@ export async function runCommand(o: RunCommandOptions): Promise<number> {
 		concurrency: o.concurrency,
 		gate: o.gate,
 		seed: o.seed,
+		quality: resolveTolerances({
+			...(o.maxInvalidShare !== undefined
+				? { maxInvalidShare: o.maxInvalidShare }
+				: {}),
+			...(o.maxImputedPriceShare !== undefined
+				? { maxImputedPriceShare: o.maxImputedPriceShare }
+				: {}),
+		}),
 		force: o.force,
 		onEvent: progress.onEvent,
 		// PublishReport builds this run's site into <data>/reports/site/.

@@ -13,6 +13,7 @@ import { planConsumptionShards } from "../data/bronze/consumption-shards.ts";
 import {
 	BRONZE_CUSTOMER_CONTRACT,
 	BRONZE_CUSTOMER_MONTH_CONTRACT,
+	consumptionCoverageViolations,
 } from "../data/bronze/contracts.ts";
 import {
 	aggregateConsumptionShard,
@@ -27,7 +28,7 @@ import {
 	SILVER_CUSTOMER_CONTRACT,
 	SILVER_CUSTOMER_MONTH_CONTRACT,
 } from "../data/silver/contracts.ts";
-import { DataQualityError } from "../errors.ts";
+import { DataQualityError, type QualityViolation } from "../errors.ts";
 import { buildGold } from "../features/build-gold.ts";
 import { defaultAsOfDate } from "../features/dates.ts";
 import { GOLD_CONTRACT } from "../features/gold-contract.ts";
@@ -56,6 +57,8 @@ import {
 import {
 	checkTable,
 	type QualityReport,
+	type QualityTolerances,
+	resolveTolerances,
 	type TableContract,
 } from "../monitoring/quality.ts";
 import { emitStageMetrics } from "../monitoring/stage-metrics.ts";
@@ -76,6 +79,8 @@ export interface RunInput {
 	shardCount: number;
 	gate: number;
 	seed: number;
+	/** Judgement thresholds of the quality contracts (defaults: DEFAULT_TOLERANCES, docs/data-quality.md). */
+	quality?: Partial<QualityTolerances>;
 }
 
 export interface ValidateOutput {
@@ -187,14 +192,22 @@ function stage<I extends { runId: string; dataRoot?: string }, O>(
 	};
 }
 
+/** What a table is checked against: its contract, the run's tolerances, and rules checked elsewhere. */
+interface QualityCheck {
+	contract: TableContract;
+	tolerances: QualityTolerances;
+	extra?: readonly QualityViolation[];
+}
+
 /** Checks a table against its contract, saves the report, and stops the run on errors. */
 async function qualityGate(
 	p: Platform,
 	runId: string,
-	contract: TableContract,
+	check: QualityCheck,
 	table: Table,
 ): Promise<QualityReport> {
-	const report = checkTable(contract, table);
+	const { contract } = check;
+	const report = checkTable(contract, table, check.tolerances, check.extra);
 	await putJson(
 		p.store,
 		lakeKeys.doc(runId, "quality", contract.table),
@@ -211,11 +224,11 @@ async function saveTable(
 	p: Platform,
 	runId: string,
 	layer: Layer,
-	contract: TableContract | undefined,
+	check: QualityCheck | undefined,
 	name: string,
 	table: Table,
 ) {
-	if (contract) await qualityGate(p, runId, contract, table);
+	if (check) await qualityGate(p, runId, check, table);
 	await putTable(p.store, lakeKeys.table(runId, layer, name), table);
 }
 
@@ -466,11 +479,12 @@ export function createHandlers(o: HandlerOptions = {}): StageHandlers {
 			const raw = await readStagedRaw(p, s.runId);
 			const customer = buildBronzeCustomer(raw);
 			const month = buildBronzeCustomerMonth(merged.table, raw, customer.table);
+			const tolerances = resolveTolerances(s.quality);
 			await saveTable(
 				p,
 				s.runId,
 				"bronze",
-				BRONZE_CUSTOMER_CONTRACT,
+				{ contract: BRONZE_CUSTOMER_CONTRACT, tolerances },
 				"bronze_customer",
 				customer.table,
 			);
@@ -478,7 +492,15 @@ export function createHandlers(o: HandlerOptions = {}): StageHandlers {
 				p,
 				s.runId,
 				"bronze",
-				BRONZE_CUSTOMER_MONTH_CONTRACT,
+				{
+					contract: BRONZE_CUSTOMER_MONTH_CONTRACT,
+					tolerances,
+					extra: consumptionCoverageViolations(
+						customer.table,
+						month.customersWithoutConsumption,
+						tolerances,
+					),
+				},
 				"bronze_customer_month",
 				month.table,
 			);
@@ -517,11 +539,12 @@ export function createHandlers(o: HandlerOptions = {}): StageHandlers {
 			const silver = await buildSilver(bc, bcm, {
 				sentiment: createSentimentScorer(),
 			});
+			const tolerances = resolveTolerances(s.quality);
 			await saveTable(
 				p,
 				s.runId,
 				"silver",
-				SILVER_CUSTOMER_CONTRACT,
+				{ contract: SILVER_CUSTOMER_CONTRACT, tolerances },
 				"silver_customer",
 				silver.customer,
 			);
@@ -529,7 +552,7 @@ export function createHandlers(o: HandlerOptions = {}): StageHandlers {
 				p,
 				s.runId,
 				"silver",
-				SILVER_CUSTOMER_MONTH_CONTRACT,
+				{ contract: SILVER_CUSTOMER_MONTH_CONTRACT, tolerances },
 				"silver_customer_month",
 				silver.customerMonth,
 			);
@@ -553,7 +576,14 @@ export function createHandlers(o: HandlerOptions = {}): StageHandlers {
 		if (!asOfDate)
 			throw new Error("Gold needs the as-of date from BronzeReduce");
 		const gold = buildGold(sc, scm, { asOfDate });
-		await saveTable(p, s.runId, "gold", GOLD_CONTRACT, "gold_customer", gold);
+		await saveTable(
+			p,
+			s.runId,
+			"gold",
+			{ contract: GOLD_CONTRACT, tolerances: resolveTolerances(s.quality) },
+			"gold_customer",
+			gold,
+		);
 		const rows = { gold_customer: gold.numRows() };
 		return {
 			output: { rows, asOfDate },
