@@ -7,6 +7,7 @@
  */
 import { Command, InvalidArgumentError } from "commander";
 import { registerReportCommand } from "./commands/report-command.ts";
+import { DEFAULT_TOLERANCES } from "./monitoring/quality.ts";
 
 function positiveInt(name: string) {
 	return (v: string): number => {
@@ -104,12 +105,12 @@ program
 	)
 	.option(
 		"--max-invalid-share <share>",
-		"quality: largest share of rows missing a value the domain says exists (no attributes, contract, consumption or cost row) before the run stops (default 0.01; docs/data-quality.md)",
+		`quality: largest share of rows missing a value the domain says exists (no attributes, contract, consumption or cost row) before the run stops (default ${DEFAULT_TOLERANCES.maxInvalidShare}; docs/data-quality.md)`,
 		share("--max-invalid-share"),
 	)
 	.option(
 		"--max-imputed-price-share <share>",
-		"quality: largest share of customer-months whose electricity price is missing before imputation (default 0.1; docs/data-quality.md)",
+		`quality: largest share of customer-months whose electricity price is missing before imputation (default ${DEFAULT_TOLERANCES.maxImputedPriceShare}; docs/data-quality.md)`,
 		share("--max-imputed-price-share"),
 	)
 	.action(async (o) => {

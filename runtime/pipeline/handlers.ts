@@ -127,10 +127,19 @@ class NoChampionError extends Error {
 	override readonly name = "NoChampionError";
 }
 
+type StageCounts = Pick<StageRecord, "rows" | "faults" | "detail">;
+
 interface StageResult<O> {
 	output: O;
-	record?: Omit<StageRecord, "stage" | "seconds">;
+	record?: StageCounts;
 }
+
+/**
+ * What a stage has counted so far: a body fills it before a step that may
+ * fail (e.g. the quality gate), so a failed stage still reports its rows and
+ * faults.
+ */
+export type StageProgress = StageCounts;
 
 /** Resolves the platform a stage input runs on. */
 export type PlatformResolver = (input: { dataRoot?: string }) => Platform;
@@ -144,11 +153,19 @@ export const localResolver: PlatformResolver = (input) => {
 	return localPlatform(input.dataRoot);
 };
 
-/** Times a stage, logs it, emits its metrics and records it in the manifest. */
+/**
+ * Times a stage, logs it, emits its metrics and records it in the manifest —
+ * a failed one too (outcome, error, and what it had counted), so a failed
+ * run's summary lists every stage that ran.
+ */
 function stage<I extends { runId: string; dataRoot?: string }, O>(
 	name: TaskStage,
 	resolve: PlatformResolver,
-	body: (input: I, p: Platform) => Promise<StageResult<O>>,
+	body: (
+		input: I,
+		p: Platform,
+		progress: StageProgress,
+	) => Promise<StageResult<O>>,
 ): (input: I) => Promise<O> {
 	return async (input) => {
 		const log = rootLogger.child({ runId: input.runId, stage: name });
@@ -159,9 +176,10 @@ function stage<I extends { runId: string; dataRoot?: string }, O>(
 		const scratchDir = await mkdtemp(join(platform.scratchDir, `${name}-`));
 		const p: Platform = { ...platform, scratchDir };
 		const t0 = performance.now();
+		const progress: StageProgress = {};
 		log.info("stage started");
 		try {
-			const { output, record } = await body(input, p);
+			const { output, record } = await body(input, p, progress);
 			const seconds = (performance.now() - t0) / 1000;
 			log.info("stage succeeded", { seconds, ...record });
 			await emitStageMetrics({
@@ -177,14 +195,28 @@ function stage<I extends { runId: string; dataRoot?: string }, O>(
 				await p.manifest.recordStage(input.runId, {
 					stage: name,
 					seconds,
+					outcome: "succeeded",
 					...record,
 				});
 			return output;
 		} catch (e) {
 			const err = e as Error;
-			log.error("stage failed", {
-				error: { name: err.name, message: err.message },
-			});
+			const error = { name: err.name, message: err.message };
+			log.error("stage failed", { error });
+			// A failing shard fails the whole Map: it is recorded as BronzeShards.
+			await p.manifest
+				.recordStage(input.runId, {
+					stage: name === "BronzeShard" ? "BronzeShards" : name,
+					seconds: (performance.now() - t0) / 1000,
+					outcome: "failed",
+					error,
+					...progress,
+				})
+				.catch((re: unknown) =>
+					log.error("could not record the failed stage", {
+						error: String(re),
+					}),
+				);
 			throw e;
 		} finally {
 			await rm(scratchDir, { recursive: true, force: true });
@@ -338,6 +370,7 @@ async function runSummary(
 		| { version?: string; gate?: unknown }
 		| undefined;
 	return {
+		runId: s.runId,
 		batchId: s.batchId,
 		asOfDate: s.bronze?.asOfDate,
 		mode: s.plan?.action,
@@ -453,7 +486,7 @@ export function createHandlers(o: HandlerOptions = {}): StageHandlers {
 	const BronzeReduce = stage<RunState, BronzeOutput>(
 		"BronzeReduce",
 		resolve,
-		async (s, p) => {
+		async (s, p, progress) => {
 			// The shard list, not the Map's result, says what to merge: a Distributed
 			// Map writes its results to S3 instead of the state.
 			const shardIds = (
@@ -479,6 +512,19 @@ export function createHandlers(o: HandlerOptions = {}): StageHandlers {
 			const raw = await readStagedRaw(p, s.runId);
 			const customer = buildBronzeCustomer(raw);
 			const month = buildBronzeCustomerMonth(merged.table, raw, customer.table);
+			const hourly = parts.reduce((a, x) => a + x.rowsRead, 0);
+			const rows = {
+				consumption_hourly: hourly,
+				bronze_customer: customer.table.numRows(),
+				bronze_customer_month: month.table.numRows(),
+			};
+			const faults = {
+				...merged.faults,
+				...customer.faults,
+				...month.faults,
+			};
+			// Counted before the quality gates, so a failed gate still reports them.
+			Object.assign(progress, { rows, faults });
 			const tolerances = resolveTolerances(s.quality);
 			await saveTable(
 				p,
@@ -505,18 +551,12 @@ export function createHandlers(o: HandlerOptions = {}): StageHandlers {
 				month.table,
 			);
 			const asOfDate = defaultAsOfDate(merged.maxTimestamp);
-			const hourly = parts.reduce((a, x) => a + x.rowsRead, 0);
-			const rows = {
-				consumption_hourly: hourly,
-				bronze_customer: customer.table.numRows(),
-				bronze_customer_month: month.table.numRows(),
-			};
 			const timings = Array.isArray(s.bronzeShards) ? s.bronzeShards : [];
 			return {
 				output: { rows, asOfDate },
 				record: {
 					rows,
-					faults: { ...merged.faults, ...customer.faults, ...month.faults },
+					faults,
 					detail: {
 						asOfDate,
 						shards: parts.length,
@@ -531,7 +571,7 @@ export function createHandlers(o: HandlerOptions = {}): StageHandlers {
 	const Silver = stage<RunState, { rows: Record<string, number> }>(
 		"Silver",
 		resolve,
-		async (s, p) => {
+		async (s, p, progress) => {
 			const [bc, bcm] = await Promise.all([
 				readTable(p, s.runId, "bronze", "bronze_customer"),
 				readTable(p, s.runId, "bronze", "bronze_customer_month"),
@@ -539,6 +579,11 @@ export function createHandlers(o: HandlerOptions = {}): StageHandlers {
 			const silver = await buildSilver(bc, bcm, {
 				sentiment: createSentimentScorer(),
 			});
+			const rows = {
+				silver_customer: silver.customer.numRows(),
+				silver_customer_month: silver.customerMonth.numRows(),
+			};
+			Object.assign(progress, { rows, faults: silver.faults });
 			const tolerances = resolveTolerances(s.quality);
 			await saveTable(
 				p,
@@ -556,10 +601,6 @@ export function createHandlers(o: HandlerOptions = {}): StageHandlers {
 				"silver_customer_month",
 				silver.customerMonth,
 			);
-			const rows = {
-				silver_customer: silver.customer.numRows(),
-				silver_customer_month: silver.customerMonth.numRows(),
-			};
 			return { output: { rows }, record: { rows, faults: silver.faults } };
 		},
 	);
@@ -567,7 +608,7 @@ export function createHandlers(o: HandlerOptions = {}): StageHandlers {
 	const Gold = stage<
 		RunState,
 		{ rows: Record<string, number>; asOfDate: string }
-	>("Gold", resolve, async (s, p) => {
+	>("Gold", resolve, async (s, p, progress) => {
 		const [sc, scm] = await Promise.all([
 			readTable(p, s.runId, "silver", "silver_customer"),
 			readTable(p, s.runId, "silver", "silver_customer_month"),
@@ -576,6 +617,8 @@ export function createHandlers(o: HandlerOptions = {}): StageHandlers {
 		if (!asOfDate)
 			throw new Error("Gold needs the as-of date from BronzeReduce");
 		const gold = buildGold(sc, scm, { asOfDate });
+		const rows = { gold_customer: gold.numRows() };
+		progress.rows = rows;
 		await saveTable(
 			p,
 			s.runId,
@@ -584,7 +627,6 @@ export function createHandlers(o: HandlerOptions = {}): StageHandlers {
 			"gold_customer",
 			gold,
 		);
-		const rows = { gold_customer: gold.numRows() };
 		return {
 			output: { rows, asOfDate },
 			record: { rows, detail: { asOfDate, columns: gold.numCols() } },
@@ -777,6 +819,7 @@ export function createHandlers(o: HandlerOptions = {}): StageHandlers {
 			const run = await p.manifest.get(s.runId);
 			const summary = await runSummary(p, s, run?.stages ?? []);
 			await putJson(p.store, lakeKeys.runReport(s.runId), {
+				status: "succeeded",
 				...summary,
 				stages: run?.stages ?? [],
 			});
@@ -799,6 +842,26 @@ export function createHandlers(o: HandlerOptions = {}): StageHandlers {
 				name: s.error?.Error ?? "Unknown",
 				message: String(s.error?.Cause ?? ""),
 			};
+			// The same report as a succeeded run's, with what ran up to the failure
+			// (every stage with its outcome, time, rows and faults) and the error.
+			try {
+				const run = await p.manifest.get(s.runId);
+				const stages = run?.stages ?? [];
+				const summary = await runSummary(p, s, stages);
+				await putJson(p.store, lakeKeys.runReport(s.runId), {
+					status: "failed",
+					error,
+					failedStage:
+						stages.findLast((x) => x.outcome === "failed")?.stage ?? null,
+					...summary,
+					stages,
+				});
+			} catch (e) {
+				// The run is marked failed whatever happens to its report.
+				rootLogger
+					.child({ runId: s.runId, stage: "MarkFailed" })
+					.error("could not write run_report.json", { error: String(e) });
+			}
 			await p.manifest.fail(s.runId, error);
 			await p.alerts.raise({
 				kind: "run_failed",

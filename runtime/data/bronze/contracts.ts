@@ -20,7 +20,7 @@ export const REASONS = {
 	attribute:
 		"every customer has a row in customer_attributes; one without (customers_without_attributes) is tolerated up to maxInvalidShare",
 	contract:
-		"every customer has a contract row with start and next renewal; one without (customers_without_contract) is tolerated up to maxInvalidShare",
+		"every customer has a contract with a start and a next renewal date; one without (no contract row, customers_without_contract, or a blank date) is tolerated up to maxInvalidShare",
 	firstActivation:
 		"first activation may be unrecorded: tenure falls back to contract_start_date",
 	productChange: "customers who never changed product have no change date",
