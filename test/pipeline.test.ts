@@ -299,7 +299,11 @@ describe("local pipeline run", () => {
 			runId: r.runId,
 			failedStage: "BronzeReduce",
 			error: { name: "DataQualityError" },
-			quality: { bronze_customer: { passed: false } },
+			// Both bronze tables are checked before the stage stops: all violations at once.
+			quality: {
+				bronze_customer: { passed: false },
+				bronze_customer_month: { passed: true },
+			},
 		});
 		expect(report.stages.map((s: { stage: string }) => s.stage)).toEqual([
 			"ValidateRaw",

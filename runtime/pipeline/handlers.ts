@@ -231,8 +231,8 @@ interface QualityCheck {
 	extra?: readonly QualityViolation[];
 }
 
-/** Checks a table against its contract, saves the report, and stops the run on errors. */
-async function qualityGate(
+/** Checks a table against its contract and saves the report. */
+async function qualityReport(
 	p: Platform,
 	runId: string,
 	check: QualityCheck,
@@ -245,24 +245,46 @@ async function qualityGate(
 		lakeKeys.doc(runId, "quality", contract.table),
 		report,
 	);
-	if (!report.passed)
-		throw new DataQualityError(
-			report.violations.filter((v) => v.severity === "error"),
-		);
 	return report;
 }
 
-async function saveTable(
+interface TableToSave {
+	name: string;
+	table: Table;
+	check?: QualityCheck;
+}
+
+/**
+ * Checks every table of a stage first, so one failed run reports all its
+ * violations (not only the first table's), then stops on errors or saves.
+ */
+async function saveTables(
+	p: Platform,
+	runId: string,
+	layer: Layer,
+	tables: readonly TableToSave[],
+) {
+	const reports = await Promise.all(
+		tables.map((t) =>
+			t.check ? qualityReport(p, runId, t.check, t.table) : undefined,
+		),
+	);
+	const errors = reports.flatMap(
+		(r) => r?.violations.filter((v) => v.severity === "error") ?? [],
+	);
+	if (errors.length > 0) throw new DataQualityError(errors);
+	for (const t of tables)
+		await putTable(p.store, lakeKeys.table(runId, layer, t.name), t.table);
+}
+
+const saveTable = (
 	p: Platform,
 	runId: string,
 	layer: Layer,
 	check: QualityCheck | undefined,
 	name: string,
 	table: Table,
-) {
-	if (check) await qualityGate(p, runId, check, table);
-	await putTable(p.store, lakeKeys.table(runId, layer, name), table);
-}
+) => saveTables(p, runId, layer, [{ name, table, check }]);
 
 const readTable = (p: Platform, runId: string, layer: Layer, name: string) =>
 	getTable(p.store, lakeKeys.table(runId, layer, name));
@@ -526,30 +548,26 @@ export function createHandlers(o: HandlerOptions = {}): StageHandlers {
 			// Counted before the quality gates, so a failed gate still reports them.
 			Object.assign(progress, { rows, faults });
 			const tolerances = resolveTolerances(s.quality);
-			await saveTable(
-				p,
-				s.runId,
-				"bronze",
-				{ contract: BRONZE_CUSTOMER_CONTRACT, tolerances },
-				"bronze_customer",
-				customer.table,
-			);
-			await saveTable(
-				p,
-				s.runId,
-				"bronze",
+			await saveTables(p, s.runId, "bronze", [
 				{
-					contract: BRONZE_CUSTOMER_MONTH_CONTRACT,
-					tolerances,
-					extra: consumptionCoverageViolations(
-						customer.table,
-						month.customersWithoutConsumption,
-						tolerances,
-					),
+					name: "bronze_customer",
+					table: customer.table,
+					check: { contract: BRONZE_CUSTOMER_CONTRACT, tolerances },
 				},
-				"bronze_customer_month",
-				month.table,
-			);
+				{
+					name: "bronze_customer_month",
+					table: month.table,
+					check: {
+						contract: BRONZE_CUSTOMER_MONTH_CONTRACT,
+						tolerances,
+						extra: consumptionCoverageViolations(
+							customer.table,
+							month.customersWithoutConsumption,
+							tolerances,
+						),
+					},
+				},
+			]);
 			const asOfDate = defaultAsOfDate(merged.maxTimestamp);
 			const timings = Array.isArray(s.bronzeShards) ? s.bronzeShards : [];
 			return {
@@ -585,22 +603,18 @@ export function createHandlers(o: HandlerOptions = {}): StageHandlers {
 			};
 			Object.assign(progress, { rows, faults: silver.faults });
 			const tolerances = resolveTolerances(s.quality);
-			await saveTable(
-				p,
-				s.runId,
-				"silver",
-				{ contract: SILVER_CUSTOMER_CONTRACT, tolerances },
-				"silver_customer",
-				silver.customer,
-			);
-			await saveTable(
-				p,
-				s.runId,
-				"silver",
-				{ contract: SILVER_CUSTOMER_MONTH_CONTRACT, tolerances },
-				"silver_customer_month",
-				silver.customerMonth,
-			);
+			await saveTables(p, s.runId, "silver", [
+				{
+					name: "silver_customer",
+					table: silver.customer,
+					check: { contract: SILVER_CUSTOMER_CONTRACT, tolerances },
+				},
+				{
+					name: "silver_customer_month",
+					table: silver.customerMonth,
+					check: { contract: SILVER_CUSTOMER_MONTH_CONTRACT, tolerances },
+				},
+			]);
 			return { output: { rows }, record: { rows, faults: silver.faults } };
 		},
 	);
