@@ -14,6 +14,11 @@ export class ProgressDisplay {
 	readonly mapSeconds = new Map<string, number>();
 	/** States that failed (a failure's StateExited is not a success). */
 	readonly failed = new Set<string>();
+	/** A failed attempt (seconds, "Error: cause"), until it is caught or retried. */
+	private readonly pending = new Map<
+		string,
+		{ seconds: number; error: string }
+	>();
 	private bar?: cliProgress.SingleBar;
 	private shardsDone = 0;
 	private readonly t0 = Date.now();
@@ -44,8 +49,16 @@ export class ProgressDisplay {
 					this.stopBar();
 					this.mapSeconds.set(e.state.name, (e.timestamp - t) / 1000);
 				}
-				// Its outcome line (✘) was printed when it failed.
-				if (this.failed.has(e.state.name)) return;
+				// A caught failure exits its state too: that is its ✘, not a ✔.
+				const failure = this.pending.get(e.state.name);
+				if (failure !== undefined) {
+					this.pending.delete(e.state.name);
+					this.failed.add(e.state.name);
+					this.line(
+						`✘ ${e.state.name} (${failure.seconds.toFixed(1)} s): ${failure.error}`,
+					);
+					return;
+				}
 				if (e.state.name === "ValidateRaw") {
 					const raw = (
 						e.state.output as { raw?: { shards?: unknown[] } } | undefined
@@ -65,22 +78,30 @@ export class ProgressDisplay {
 						`  shard ${e.index + 1} done (${this.shardsDone}/${this.shardTotal || "?"})`,
 					);
 				return;
-			case "StateRetried":
-				this.line(`↻ ${e.state.name}: retry ${e.retry.attempt}`);
+			case "StateRetried": {
+				// The failed attempt is retried: its error goes with the retry line,
+				// the stage's outcome is still to come.
+				const failure = this.pending.get(e.state.name);
+				this.pending.delete(e.state.name);
+				this.line(
+					`↻ ${e.state.name}: retry ${e.retry.attempt}${failure ? ` after ${failure.error}` : ""}`,
+				);
 				return;
+			}
 			case "StateFailed": {
 				const t = this.started.get(e.state.name);
 				// Shard failures show as the Map's; the Fail state ends every failed run.
 				if (t === undefined) return;
-				this.failed.add(e.state.name);
 				if (e.state.type === "Map") this.stopBar();
 				// The cause's first line; a heading ending in ":" (a quality gate) with its first item.
 				const [head, next] = String(e.Cause ?? "").split("\n");
 				const cause =
 					head.endsWith(":") && next ? `${head} ${next.trim()}` : head;
-				this.line(
-					`✘ ${e.state.name} (${((e.timestamp - t) / 1000).toFixed(1)} s): ${e.Error}${cause ? `: ${cause}` : ""}`,
-				);
+				// Printed when the state exits (caught) or with the retry line.
+				this.pending.set(e.state.name, {
+					seconds: (e.timestamp - t) / 1000,
+					error: `${e.Error}${cause ? `: ${cause}` : ""}`,
+				});
 				return;
 			}
 			default:
