@@ -118,10 +118,11 @@ export const STAGE_ACCESS: Readonly<Record<LambdaStage, StageAccess>> = {
 		reads: ["runs/*/quality/*"],
 		writes: ["runs/*/run_report.json", "latest.json"],
 	},
+	// A failed run writes its run_report.json too (docs/data-quality.md).
 	MarkFailed: {
 		...base,
-		reads: [],
-		writes: [],
+		reads: ["runs/*/quality/*"],
+		writes: ["runs/*/run_report.json"],
 	},
 };
 

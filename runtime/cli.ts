@@ -7,6 +7,7 @@
  */
 import { Command, InvalidArgumentError } from "commander";
 import { registerReportCommand } from "./commands/report-command.ts";
+import { DEFAULT_TOLERANCES } from "./monitoring/quality.ts";
 
 function positiveInt(name: string) {
 	return (v: string): number => {
@@ -14,6 +15,16 @@ function positiveInt(name: string) {
 		if (!Number.isInteger(n) || n <= 0)
 			throw new InvalidArgumentError(
 				`${name} must be a positive integer, got "${v}"`,
+			);
+		return n;
+	};
+}
+function share(name: string) {
+	return (v: string): number => {
+		const n = Number(v);
+		if (v.trim() === "" || !Number.isFinite(n) || n < 0 || n > 1)
+			throw new InvalidArgumentError(
+				`${name} must be a share between 0 and 1, got "${v}"`,
 			);
 		return n;
 	};
@@ -91,6 +102,16 @@ program
 	.option(
 		"--no-report",
 		"skip building the report site in PublishReport (about a minute)",
+	)
+	.option(
+		"--max-invalid-share <share>",
+		`quality: largest share of rows missing a value the domain says exists (no attributes, contract, consumption or cost row) before the run stops (default ${DEFAULT_TOLERANCES.maxInvalidShare}; docs/data-quality.md)`,
+		share("--max-invalid-share"),
+	)
+	.option(
+		"--max-imputed-price-share <share>",
+		`quality: largest share of customer-months whose electricity price is missing before imputation (default ${DEFAULT_TOLERANCES.maxImputedPriceShare}; docs/data-quality.md)`,
+		share("--max-imputed-price-share"),
 	)
 	.action(async (o) => {
 		const { runCommand } = await import("./commands/run.ts");

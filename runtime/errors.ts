@@ -35,6 +35,8 @@ export interface QualityViolation {
 	column?: string;
 	severity: "error" | "warning";
 	detail: string;
+	/** The rule's domain reason (docs/data-quality.md). */
+	reason?: string;
 }
 
 /** A data-quality contract failed with severity "error" (DATA_SPEC §7). Permanent. */
@@ -45,7 +47,7 @@ export class DataQualityError extends Error {
 			`data-quality gate failed:\n${violations
 				.map(
 					(v) =>
-						`  ${v.table}${v.column ? `.${v.column}` : ""} [${v.rule}] ${v.detail}`,
+						`  ${v.table}${v.column ? `.${v.column}` : ""} [${v.rule}] ${v.detail}${v.reason ? ` — rule: ${v.reason}` : ""}`,
 				)
 				.join("\n")}`,
 		);

@@ -122,11 +122,8 @@ describe("bronze_customer_month", () => {
 	it("joins province, the month's latest price row and the province-month costs, by hand", async () => {
 		const monthly = await aggregateConsumption(raw.consumption, { shards: 1 });
 		const customer = buildBronzeCustomer(raw).table;
-		const { table, faults } = buildBronzeCustomerMonth(
-			monthly.table,
-			raw,
-			customer,
-		);
+		const { table, faults, customersWithoutConsumption } =
+			buildBronzeCustomerMonth(monthly.table, raw, customer);
 		expect(table.columnNames()).toEqual([...BRONZE_CUSTOMER_MONTH_COLUMNS]);
 		expect(table.columnNames()).toEqual(
 			BRONZE_CUSTOMER_MONTH_CONTRACT.columns.map((c) => c.name),
@@ -160,11 +157,14 @@ describe("bronze_customer_month", () => {
 			elec_var_cost_eur_kwh: 0.06,
 			peaje_elec_eur_kwh: 0.03,
 		});
+		// C3 has no consumption row at all: counted, not a quiet zero.
 		expect(faults).toEqual({
 			price_rows_duplicate_month_dropped: 1,
 			consumption_months_unknown_customer_dropped: 1,
 			consumption_customers_not_in_churn_label: 1,
+			customers_without_consumption: 1,
 		});
+		expect(customersWithoutConsumption).toEqual(["C3"]);
 		const report = checkTable(BRONZE_CUSTOMER_MONTH_CONTRACT, table);
 		expect(report.violations).toEqual([]);
 		// The contract catches a negative kWh.
@@ -180,14 +180,17 @@ describe("bronze_customer_month", () => {
 describe("runBronze", () => {
 	it("writes both tables as Parquet under the run id with a quality report each", async () => {
 		const lake = new Lake(join(root, "lake"));
+		// One of the three customers (C3) has no consumption: tolerated here.
 		const result = await runBronze(batchDir, lake, "run-1", {
 			shards: 2,
 			concurrency: 2,
+			quality: { maxInvalidShare: 0.5 },
 		});
 		expect(result.quality.map((q) => [q.table, q.passed])).toEqual([
 			["bronze_customer", true],
 			["bronze_customer_month", true],
 		]);
+		expect(result.faults.customers_without_consumption).toBe(1);
 		expect(result.maxTimestamp).toBe("2024-02-01T22:00:00");
 		expect(result.faults).toMatchObject({
 			price_rows_empty_customer_id: 1,
@@ -212,5 +215,20 @@ describe("runBronze", () => {
 			rows: 3,
 			passed: true,
 		});
+	});
+
+	it("fails bronze_customer_month when more customers lack consumption than tolerated", async () => {
+		const lake = new Lake(join(root, "lake"));
+		const result = await runBronze(batchDir, lake, "run-2", { shards: 1 });
+		const month = result.quality[1];
+		expect(month.passed).toBe(false);
+		expect(month.violations).toEqual([
+			expect.objectContaining({
+				rule: "customer_coverage",
+				severity: "error",
+				detail:
+					"1 of 3 customers have no consumption row (first: C3) (33.33%) exceeds 1.00%",
+			}),
+		]);
 	});
 });

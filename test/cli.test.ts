@@ -34,6 +34,37 @@ describe("CLI", () => {
 		);
 	});
 
+	it("rejects a quality tolerance that is not a share, naming the option", () => {
+		const r = cli("run", "--max-invalid-share", "1.5", "--data", dataDir);
+		expect(r.code).not.toBe(0);
+		expect(r.err).toContain(
+			'--max-invalid-share must be a share between 0 and 1, got "1.5"',
+		);
+		const p = cli(
+			"run",
+			"--max-imputed-price-share",
+			"lots",
+			"--data",
+			dataDir,
+		);
+		expect(p.code).not.toBe(0);
+		expect(p.err).toContain(
+			'--max-imputed-price-share must be a share between 0 and 1, got "lots"',
+		);
+	});
+
+	it("documents the quality tolerances and their defaults in --help", () => {
+		const r = spawnSync(
+			process.execPath,
+			["--import", "tsx", "runtime/cli.ts", "run", "--help"],
+			{ encoding: "utf8" },
+		);
+		expect(r.stdout).toMatch(/--max-invalid-share <share>[\s\S]*default 0\.01/);
+		expect(r.stdout).toMatch(
+			/--max-imputed-price-share <share>[\s\S]*default 0\.1/,
+		);
+	});
+
 	it("rejects an unknown mode", () => {
 		const r = cli("run", "--mode", "foo", "--batch", "x", "--data", dataDir);
 		expect(r.code).toBe(2);

@@ -1,6 +1,12 @@
 import { describe, expect, it } from "vitest";
 import { isoDayNumber } from "../runtime/data/silver/table-columns.ts";
 import {
+	behaviouralFeatures,
+	type CustomerFacts,
+	compoundFeatures,
+	lifecycleFeatures,
+} from "../runtime/features/customer-features.ts";
+import {
 	defaultAsOfDate,
 	monthsBetween,
 	renewalBucket,
@@ -13,6 +19,7 @@ import {
 	rollingMarginTrend,
 	sampleStd,
 } from "../runtime/features/series-stats.ts";
+import { reasonCodesFor } from "../runtime/scoring/recommendations.ts";
 
 describe("renewal and tenure buckets", () => {
 	it("puts every renewal boundary on the closed upper side", () => {
@@ -49,6 +56,82 @@ describe("renewal and tenure buckets", () => {
 		expect(roundTo(2.25, 1)).toBe(2.3);
 		expect(isoDayNumber("2024-02-30")).toBeUndefined();
 		expect(isoDayNumber("2024-02-29")).toBe(19782);
+	});
+});
+
+describe("renewal window (months_to_renewal ≤ 3, expired included)", () => {
+	const asOf = isoDayNumber("2025-01-01") as number;
+	// A new (0-6m), dual-fuel customer in a high-competition province, so every
+	// flag that depends on the window can show it.
+	const facts = (renewalInDays: number): CustomerFacts => ({
+		segment: "Residential",
+		salesChannel: "Office",
+		isHighCompetitionProvince: 1,
+		isSecondResidence: 0,
+		firstActivationDay: asOf - 60,
+		contractStartDay: asOf - 60,
+		lastProductChangeDay: Number.NaN,
+		nextRenewalDay: asOf + renewalInDays,
+		interactionDay: Number.NaN,
+		hasInteraction: false,
+		intent: null,
+		sentimentLabel: null,
+	});
+	const at = (renewalInDays: number) => {
+		const l = lifecycleFeatures(facts(renewalInDays), asOf, 1);
+		const c = compoundFeatures(
+			l,
+			behaviouralFeatures(facts(renewalInDays), asOf),
+		);
+		return {
+			months: l.months_to_renewal,
+			bucket: l.renewal_bucket,
+			within: l.is_within_3m_of_renewal,
+			expired: l.is_expired_contract,
+			highRisk: c.is_high_risk_lifecycle,
+			competition: c.is_competition_x_renewal,
+			dualFuel: c.dual_fuel_x_renewal,
+			renewalCode: reasonCodesFor({ ...l, tenure_months: 2 }).includes(
+				"renewal_within_3m",
+			),
+		};
+	};
+	it("opens at 3.0 months and stays open for expired contracts", () => {
+		// 91 days = 2.99 → 3.0; 0 days → 0.0; −30 days = −0.99 → −1.0; 122 days = 4.01 → 4.0
+		const open = {
+			within: 1,
+			highRisk: 1,
+			competition: 1,
+			dualFuel: 1,
+			renewalCode: true,
+		};
+		expect(at(91)).toEqual({ months: 3, bucket: "0-3m", expired: 0, ...open });
+		expect(at(0)).toEqual({
+			months: 0,
+			bucket: "expired",
+			expired: 1,
+			...open,
+		});
+		expect(at(-30)).toEqual({
+			months: -1,
+			bucket: "expired",
+			expired: 1,
+			...open,
+		});
+		expect(at(122)).toEqual({
+			months: 4,
+			bucket: "3-6m",
+			expired: 0,
+			within: 0,
+			highRisk: 0,
+			competition: 0,
+			dualFuel: 0,
+			renewalCode: false,
+		});
+	});
+	it("is closed when the renewal date is unknown", () => {
+		const l = lifecycleFeatures(facts(Number.NaN), asOf, 1);
+		expect([l.months_to_renewal, l.is_within_3m_of_renewal]).toEqual([null, 0]);
 	});
 });
 

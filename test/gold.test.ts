@@ -215,9 +215,10 @@ describe("buildGold: lifecycle (1A)", () => {
 			get(id).is_within_3m_of_renewal,
 			get(id).is_expired_contract,
 		]);
+		// Within 3 months of renewal means months_to_renewal ≤ 3, expired included.
 		expect(got).toEqual([
-			[0, "expired", 0, 1],
-			[-0.3, "expired", 0, 1],
+			[0, "expired", 1, 1],
+			[-0.3, "expired", 1, 1],
 			[3, "0-3m", 1, 0],
 			[3, "0-3m", 1, 0],
 			[3.1, "3-6m", 0, 0],
@@ -457,8 +458,8 @@ describe("buildGold: interactions, sentiment, compound and strings", () => {
 			"dual_fuel_x_competition",
 			"dual_fuel_x_intent",
 		];
-		// expired renewal and 6-month tenure, high competition but not "within 3 months" (expired)
-		expect(Object.values(pick("i_complaint", cols))).toEqual([1, 0, 0, 0, 0]);
+		// expired renewal (inside the renewal window) and 6-month tenure, high competition
+		expect(Object.values(pick("i_complaint", cols))).toEqual([1, 1, 0, 0, 0]);
 		// 0-3m renewal but 60-month tenure; dual fuel, high competition, cancellation
 		expect(Object.values(pick("i_cancel", cols))).toEqual([0, 1, 1, 1, 1]);
 		expect(get("t_6").is_high_risk_lifecycle).toBe(0); // 0-6m tenure but 6-12m renewal

@@ -583,6 +583,15 @@ describe("packaged Lambda archives (dev stack)", () => {
 		const record = await manifest.get(runId);
 		expect(record?.status).toBe("failed");
 		expect(JSON.stringify(record)).toMatch(/DataQualityError/);
+		// A failed run has its run_report.json too (its role allows the write).
+		expect(
+			s3Log.some(
+				(r) =>
+					r.fn === "MarkFailed" &&
+					r.method === "PUT" &&
+					r.key === `runs/${runId}/run_report.json`,
+			),
+		).toBe(true);
 	}, 120_000);
 
 	it("every S3 request of every function is allowed by that function's deployed role policy", () => {

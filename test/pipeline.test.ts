@@ -7,6 +7,7 @@ import { cp, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { formatSummary } from "../runtime/commands/run.ts";
 import {
 	PRODUCTION_FEATURES,
 	TIER_1B_STRINGS,
@@ -15,6 +16,7 @@ import { Lake } from "../runtime/io/lake.ts";
 import { readParquetFile } from "../runtime/io/tables.ts";
 import { LocalModelRegistry } from "../runtime/model/registry.ts";
 import { executeRun } from "../runtime/pipeline/execute.ts";
+import { ProgressDisplay } from "../runtime/pipeline/progress.ts";
 import { generateBatch } from "../runtime/synth/generate.ts";
 
 const CUSTOMERS = 600;
@@ -211,6 +213,128 @@ describe("local pipeline run", () => {
 			.split("\n")
 			.map((l) => JSON.parse(l));
 		expect(alerts.at(-1)).toMatchObject({ kind: "run_failed", batchId: "bad" });
+	});
+
+	it("a run failing at a later stage reads true: one line per stage outcome, every stage in the summary, run_report.json", async () => {
+		// 5 % of the contracts lack next_renewal_date: over the 1 % tolerated,
+		// so BronzeReduce stops after ValidateRaw and the shards succeeded.
+		await cp(lake.rawDir("b1"), lake.rawDir("no-renewal"), { recursive: true });
+		const path = join(lake.rawDir("no-renewal"), "customer_contracts.csv");
+		const lines = (await readFile(path, "utf8")).split("\n");
+		const col = lines[0].split(",").indexOf("next_renewal_date");
+		for (let i = 1; i <= 30; i++) {
+			const cells = lines[i * 20].split(",");
+			cells[col] = "";
+			lines[i * 20] = cells.join(",");
+		}
+		await writeFile(path, lines.join("\n"));
+
+		const printed: string[] = [];
+		const out = {
+			isTTY: false,
+			write: (t: string) => printed.push(t),
+		} as unknown as NodeJS.WriteStream;
+		const progress = new ProgressDisplay(out);
+		const r = await executeRun({
+			dataRoot: root,
+			batchId: "no-renewal",
+			shardCount: 2,
+			onEvent: progress.onEvent,
+		});
+		expect(r.ok).toBe(false);
+
+		// Live display: exactly one outcome line per stage, the failure as ✘ only.
+		const outcomes = printed
+			.map((l) => /\] ([✔✘]) (\w+)/.exec(l))
+			.filter((m) => m !== null)
+			.map((m) => `${m[1]} ${m[2]}`);
+		expect(outcomes).toEqual([
+			"✔ ValidateRaw",
+			"✔ BronzeShards",
+			"✘ BronzeReduce",
+			"✔ MarkFailed",
+		]);
+		expect(printed.find((l) => l.includes("✘ BronzeReduce"))).toMatch(
+			/✘ BronzeReduce \(\d+\.\d s\): DataQualityError: data-quality gate failed:/,
+		);
+
+		// The manifest records the failed stage with its time, rows and faults.
+		const failed = r.record?.stages.find((s) => s.stage === "BronzeReduce");
+		expect(r.record?.stages.map((s) => [s.stage, s.outcome])).toEqual([
+			["ValidateRaw", "succeeded"],
+			["BronzeReduce", "failed"],
+			["MarkFailed", "succeeded"],
+		]);
+		expect(failed?.seconds).toBeGreaterThan(0);
+		expect(failed?.rows?.bronze_customer).toBe(CUSTOMERS);
+		expect(failed?.faults?.negative_elec_readings_clamped).toBeGreaterThan(0);
+		expect(failed?.error?.name).toBe("DataQualityError");
+
+		// The summary lists every stage that ran, the faults, and the error.
+		const summary = formatSummary(r.record, 1, lake, progress);
+		const table = summary
+			.split("\n")
+			.filter((l) => /^\w+ +\d+\.\d {2}/.test(l));
+		expect(
+			table.map((l) => l.split(/ +/).slice(0, 1).concat(l.split(/ +/)[2])),
+		).toEqual([
+			["ValidateRaw", "ok"],
+			["BronzeShards", "ok"],
+			["BronzeReduce", "FAILED"],
+			["MarkFailed", "ok"],
+		]);
+		expect(summary).toMatch(/BronzeReduce .*bronze_customer=600/);
+		expect(summary).toMatch(/negative_elec_readings_clamped +\d/);
+		expect(summary).toContain(
+			"bronze_customer.next_renewal_date [null_rate] null rate 5.00% (30 of 600) exceeds 1.00% (maxInvalidShare)",
+		);
+		expect(summary).toContain("report: run_report.json");
+
+		// run_report.json exists for the failed run: status, error, stages.
+		const report = JSON.parse(
+			await readFile(join(lake.runDir(r.runId), "run_report.json"), "utf8"),
+		);
+		expect(report).toMatchObject({
+			status: "failed",
+			runId: r.runId,
+			failedStage: "BronzeReduce",
+			error: { name: "DataQualityError" },
+			// Both bronze tables are checked before the stage stops: all violations at once.
+			quality: {
+				bronze_customer: { passed: false },
+				bronze_customer_month: { passed: true },
+			},
+		});
+		expect(report.stages.map((s: { stage: string }) => s.stage)).toEqual([
+			"ValidateRaw",
+			"BronzeReduce",
+		]);
+		expect(report.faults.negative_elec_readings_clamped).toBeGreaterThan(0);
+	});
+
+	it("carries the quality tolerance of the execution input to the contracts", async () => {
+		const r = await executeRun({
+			dataRoot: root,
+			batchId: "no-renewal",
+			shardCount: 2,
+			quality: { maxInvalidShare: 0.06 },
+			// Stop right after bronze: only its gate is under test.
+			handlers: {
+				Silver: async () => {
+					throw new Error("stop after bronze");
+				},
+			},
+		});
+		expect(
+			r.record?.stages.find((s) => s.stage === "BronzeReduce"),
+		).toMatchObject({ outcome: "succeeded" });
+		const q = JSON.parse(
+			await readFile(
+				lake.docPath(r.runId, "quality", "bronze_customer"),
+				"utf8",
+			),
+		);
+		expect(q.passed).toBe(true);
 	});
 
 	it("marks a run failed when a stage throws mid-run, keeps latest, and a re-run succeeds", async () => {

@@ -145,7 +145,7 @@ describe("reason codes come from the customer's features", () => {
 		).toEqual(["complaint_intent", "pricing_inquiry"]);
 		expect(
 			reasonCodesFor({ is_expired_contract: 1, tenure_months: 12 }),
-		).toEqual(["contract_expired", "short_tenure"]);
+		).toEqual(["contract_expired", "renewal_within_3m", "short_tenure"]);
 	});
 
 	it("falls back to a non-empty code when no driver applies", () => {

@@ -4,8 +4,10 @@
  * machine with a live progress display, and print a summary.
  */
 import { existsSync } from "node:fs";
+import { join } from "node:path";
 import { Lake } from "../io/lake.ts";
 import type { RunRecord } from "../io/manifest.ts";
+import { resolveTolerances } from "../monitoring/quality.ts";
 import { type ExecuteOptions, executeRun } from "../pipeline/execute.ts";
 import { ProgressDisplay } from "../pipeline/progress.ts";
 import { newRunId } from "../pipeline/run-id.ts";
@@ -24,6 +26,9 @@ export interface RunCommandOptions {
 	force: boolean;
 	/** Build the report site in PublishReport (commander's --no-report sets false). */
 	report: boolean;
+	/** Quality tolerances (docs/data-quality.md); absent: the defaults. */
+	maxInvalidShare?: number;
+	maxImputedPriceShare?: number;
 }
 
 export async function runCommand(o: RunCommandOptions): Promise<number> {
@@ -69,6 +74,14 @@ export async function runCommand(o: RunCommandOptions): Promise<number> {
 		concurrency: o.concurrency,
 		gate: o.gate,
 		seed: o.seed,
+		quality: resolveTolerances({
+			...(o.maxInvalidShare !== undefined
+				? { maxInvalidShare: o.maxInvalidShare }
+				: {}),
+			...(o.maxImputedPriceShare !== undefined
+				? { maxImputedPriceShare: o.maxImputedPriceShare }
+				: {}),
+		}),
 		force: o.force,
 		onEvent: progress.onEvent,
 		// PublishReport builds this run's site into <data>/reports/site/.
@@ -79,38 +92,63 @@ export async function runCommand(o: RunCommandOptions): Promise<number> {
 			result.record,
 			(performance.now() - t0) / 1000,
 			lake,
-			progress.mapSeconds,
+			progress,
 		),
 	);
 	return result.ok ? 0 : 1;
 }
 
-function formatSummary(
+/** What the live display saw of the Map state (it has no handler to record it). */
+export interface MapView {
+	mapSeconds: ReadonlyMap<string, number>;
+	failed: ReadonlySet<string>;
+}
+
+const rowsText = (rows: Record<string, number> | undefined) =>
+	Object.entries(rows ?? {})
+		.map(([k, v]) => `${k}=${v.toLocaleString("en-US")}`)
+		.join(", ");
+
+/**
+ * The end-of-run summary: one line per stage that ran, in order, with its
+ * outcome, seconds and rows (a failed run too: the failed stage is recorded
+ * with what it had counted), the faults absorbed, and the run's figures.
+ */
+export function formatSummary(
 	run: RunRecord | undefined,
 	seconds: number,
 	lake: Lake,
-	mapSeconds: ReadonlyMap<string, number> = new Map(),
+	view: MapView = { mapSeconds: new Map(), failed: new Set() },
 ): string {
 	if (!run) return "no run record\n";
 	const lines: string[] = [];
 	const status = run.status.toUpperCase();
 	lines.push("", `Run ${run.runId}: ${status} in ${seconds.toFixed(1)} s`);
-	lines.push("", "Stage            seconds  rows");
+	lines.push("", "Stage            seconds  outcome  rows");
+	const line = (stage: string, secs: number, failed: boolean, rest: string) =>
+		`${stage.padEnd(16)} ${secs.toFixed(1).padStart(7)}  ${(failed ? "FAILED" : "ok").padEnd(7)}  ${rest}`.trimEnd();
+	// The bronze Map (all shards, in parallel) runs right after ValidateRaw; a
+	// failed shard records it, a successful one only the live display saw.
+	const mapSeconds = view.mapSeconds.get("BronzeShards");
+	const mapRecorded = run.stages.some((s) => s.stage === "BronzeShards");
 	for (const s of run.stages) {
-		// The bronze Map (all shards, in parallel) runs between ValidateRaw and BronzeReduce.
-		const map = mapSeconds.get("BronzeShards");
-		if (s.stage === "BronzeReduce" && map !== undefined) {
-			const d = s.detail as { shards?: number } | undefined;
+		lines.push(
+			line(s.stage, s.seconds, s.outcome === "failed", rowsText(s.rows)),
+		);
+		if (s.stage === "ValidateRaw" && mapSeconds !== undefined && !mapRecorded) {
+			const reduce = run.stages.find((x) => x.stage === "BronzeReduce");
+			const shards =
+				(reduce?.detail as { shards?: number } | undefined)?.shards ??
+				(s.detail as { shards?: number } | undefined)?.shards;
 			lines.push(
-				`${"BronzeShards".padEnd(16)} ${map.toFixed(1).padStart(7)}  shards=${d?.shards ?? "?"} (Map, in parallel)`,
+				line(
+					"BronzeShards",
+					mapSeconds,
+					view.failed.has("BronzeShards"),
+					`shards=${shards ?? "?"} (Map, in parallel)`,
+				),
 			);
 		}
-		const rows = Object.entries(s.rows ?? {})
-			.map(([k, v]) => `${k}=${v.toLocaleString("en-US")}`)
-			.join(", ");
-		lines.push(
-			`${s.stage.padEnd(16)} ${s.seconds.toFixed(1).padStart(7)}  ${rows}`,
-		);
 	}
 	const faults: Record<string, number> = {};
 	for (const s of run.stages)
@@ -168,9 +206,13 @@ function formatSummary(
 	const last = run.history.at(-1);
 	if (last?.error)
 		lines.push("", `FAILED: ${last.error.name}: ${last.error.message}`);
+	// Name only what the run wrote.
+	const written = ["pipeline.log", "run_report.json"].filter((f) =>
+		existsSync(join(lake.runDir(run.runId), f)),
+	);
 	lines.push(
 		"",
-		`Outputs: ${lake.runDir(run.runId)}  (log: pipeline.log, report: run_report.json)`,
+		`Outputs: ${lake.runDir(run.runId)}${written.length ? `  (${written.map((f) => (f === "pipeline.log" ? `log: ${f}` : `report: ${f}`)).join(", ")})` : ""}`,
 	);
 	if (report?.siteKey && run.status === "succeeded")
 		lines.push(

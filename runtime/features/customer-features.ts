@@ -70,6 +70,10 @@ export function lifecycleFeatures(
 		roundTo(monthsBetween(asOfDay, c.nextRenewalDay), 1),
 	);
 	const rBucket = renewalBucket(toRenewal);
+	// Renewal window (docs/data-quality.md): months_to_renewal ≤ 3, expired
+	// included, as in the reference system: an expired contract has rolled
+	// onto open terms and can leave at any time.
+	const inRenewalWindow = toRenewal !== null && toRenewal <= 3;
 	const startDay = Number.isNaN(c.firstActivationDay)
 		? c.contractStartDay
 		: c.firstActivationDay;
@@ -77,7 +81,7 @@ export function lifecycleFeatures(
 	return {
 		months_to_renewal: toRenewal,
 		renewal_bucket: rBucket,
-		is_within_3m_of_renewal: flag(rBucket === "0-3m"),
+		is_within_3m_of_renewal: flag(inRenewalWindow),
 		tenure_months: tenure,
 		tenure_bucket: tenureBucket(tenure),
 		is_expired_contract: flag(rBucket === "expired"),
@@ -162,8 +166,9 @@ export function compoundFeatures(
 	const competition = l.is_high_competition_province === 1;
 	return {
 		is_price_sensitive: flag(b.customer_intent === PRICING),
+		// "expired or 0-3m" is the renewal window itself.
 		is_high_risk_lifecycle: flag(
-			(l.renewal_bucket === "expired" || l.renewal_bucket === "0-3m") &&
+			renewalSoon &&
 				(l.tenure_bucket === "0-6m" || l.tenure_bucket === "6-12m"),
 		),
 		is_competition_x_renewal: flag(competition && renewalSoon),

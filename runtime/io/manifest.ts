@@ -12,6 +12,10 @@ export type RunStatus = "started" | "succeeded" | "failed";
 export interface StageRecord {
 	stage: string;
 	seconds: number;
+	/** Absent on records written before failed stages were recorded: those succeeded. */
+	outcome?: "succeeded" | "failed";
+	/** Why a failed stage failed. */
+	error?: { name: string; message: string };
 	rows?: Record<string, number>;
 	faults?: Record<string, number>;
 	detail?: Record<string, unknown>;

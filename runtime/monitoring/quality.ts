@@ -1,8 +1,13 @@
 /**
- * Data-quality contracts (DATA_SPEC §7): every table declares its columns,
- * types, key, allowed null rate and value ranges; `checkTable` turns a table
- * into a per-table report. Errors stop the run (DataQualityError), warnings
- * are recorded.
+ * Data-quality contracts (docs/data-quality.md): every table declares its
+ * columns, types, key, allowed null rate and value ranges, each rule with the
+ * domain reason it holds; `checkTable` turns a table into a per-table report.
+ * Errors stop the run (DataQualityError), warnings are recorded.
+ *
+ * Null allowances are either domain facts (a number: 1 where a value is
+ * legitimately absent, 0 where it always exists) or a judgement — how much of
+ * a faulty extract is absorbed — named by a tolerance that the run sets
+ * (`QualityTolerances`, CLI flags of `run`).
  */
 import type { QualityViolation } from "../errors.ts";
 import type { Table } from "../io/tables.ts";
@@ -15,11 +20,51 @@ export type ColumnType =
 	| "date"
 	| "month";
 
+/**
+ * The judgement thresholds of the contracts, set per run (execution input
+ * `quality`, CLI `--max-invalid-share`, `--max-imputed-price-share`).
+ */
+export interface QualityTolerances {
+	/**
+	 * Largest share of a table's rows that may lack a value the domain says
+	 * exists (a customer without attributes, contract or consumption, a month
+	 * without a cost row): absorbed and counted up to it, a broken extract beyond.
+	 */
+	maxInvalidShare: number;
+	/**
+	 * Largest share of customer-months whose electricity price is missing
+	 * before silver imputes it: imputation stands on the real prices around it.
+	 */
+	maxImputedPriceShare: number;
+}
+export type ToleranceName = keyof QualityTolerances;
+
+/** Defaults (docs/data-quality.md): 1 % faulty rows, 10 % imputed prices. */
+export const DEFAULT_TOLERANCES: Readonly<QualityTolerances> = Object.freeze({
+	maxInvalidShare: 0.01,
+	maxImputedPriceShare: 0.1,
+});
+
+/** Validates tolerances from an execution input or the CLI: each a share in [0, 1]. */
+export function resolveTolerances(
+	t: Partial<QualityTolerances> | undefined,
+): QualityTolerances {
+	const out = { ...DEFAULT_TOLERANCES, ...t };
+	for (const [k, v] of Object.entries(out))
+		if (typeof v !== "number" || !(v >= 0 && v <= 1))
+			throw new RangeError(
+				`quality tolerance ${k} must be a share in [0, 1], got ${v}`,
+			);
+	return out;
+}
+
 export interface ColumnContract {
 	name: string;
 	type: ColumnType;
-	/** Largest allowed share of nulls (0..1). Default 0. */
-	maxNullRate?: number;
+	/** Largest allowed share of nulls (0..1), or the run tolerance that sets it. Default 0. */
+	maxNullRate?: number | ToleranceName;
+	/** Why the column's rules hold in the domain, in one line (shown with a violation). */
+	reason: string;
 	min?: number;
 	max?: number;
 	/** Allowed values for strings. */
@@ -31,6 +76,8 @@ export interface ColumnContract {
 export interface TableContract {
 	table: string;
 	key?: readonly string[];
+	/** Why the key is unique in the domain, in one line (required with a key). */
+	keyReason?: string;
 	minRows?: number;
 	columns: readonly ColumnContract[];
 }
@@ -74,10 +121,46 @@ function typeOk(type: ColumnType, v: unknown): boolean {
 	}
 }
 
-/** Check a table against its contract. Never throws; see `assertQuality`. */
+/** The null allowance of a column under the run's tolerances. */
+export function maxNullRateOf(
+	col: ColumnContract,
+	tolerances: QualityTolerances = DEFAULT_TOLERANCES,
+): number {
+	const m = col.maxNullRate ?? 0;
+	return typeof m === "number" ? m : tolerances[m];
+}
+
+/**
+ * A share rule over whole entities that a column rule cannot see (e.g.
+ * customers without any consumption row): an error when `count / total`
+ * exceeds the tolerance.
+ */
+export function shareViolation(
+	table: string,
+	rule: string,
+	count: number,
+	total: number,
+	maxShare: number,
+	what: string,
+	reason: string,
+): QualityViolation | undefined {
+	const share = total === 0 ? 0 : count / total;
+	if (share <= maxShare) return undefined;
+	return {
+		table,
+		rule,
+		severity: "error",
+		detail: `${count} of ${total} ${what} (${(share * 100).toFixed(2)}%) exceeds ${(maxShare * 100).toFixed(2)}%`,
+		reason,
+	};
+}
+
+/** Check a table against its contract. Never throws; `extra` adds rules checked elsewhere. */
 export function checkTable(
 	contract: TableContract,
 	table: Table,
+	tolerances: QualityTolerances = DEFAULT_TOLERANCES,
+	extra: readonly QualityViolation[] = [],
 ): QualityReport {
 	const rows = table.numRows();
 	const violations: QualityViolation[] = [];
@@ -86,8 +169,16 @@ export function checkTable(
 		detail: string,
 		column?: string,
 		severity: "error" | "warning" = "error",
+		reason?: string,
 	) =>
-		violations.push({ table: contract.table, rule, column, severity, detail });
+		violations.push({
+			table: contract.table,
+			rule,
+			column,
+			severity,
+			detail,
+			...(reason ? { reason } : {}),
+		});
 	const present = new Set(table.columnNames());
 	if (contract.minRows !== undefined && rows < contract.minRows)
 		add("min_rows", `${rows} rows, expected at least ${contract.minRows}`);
@@ -98,6 +189,7 @@ export function checkTable(
 			add("column_present", "missing column", col.name);
 			continue;
 		}
+		const maxNullRate = maxNullRateOf(col, tolerances);
 		const values = table.array(col.name) as ArrayLike<unknown>;
 		let nulls = 0;
 		let badType = 0;
@@ -142,11 +234,13 @@ export function checkTable(
 				`${badType} values are not ${col.type} (first at row ${firstBad?.row}: ${JSON.stringify(firstBad?.value)})`,
 				col.name,
 			);
-		if (nullRate > (col.maxNullRate ?? 0))
+		if (nullRate > maxNullRate)
 			add(
 				"null_rate",
-				`null rate ${(nullRate * 100).toFixed(2)}% exceeds ${((col.maxNullRate ?? 0) * 100).toFixed(2)}%`,
+				`null rate ${(nullRate * 100).toFixed(2)}% (${nulls} of ${rows}) exceeds ${(maxNullRate * 100).toFixed(2)}%${typeof col.maxNullRate === "string" ? ` (${col.maxNullRate})` : ""}`,
 				col.name,
+				"error",
+				col.reason,
 			);
 		if (outOfRange > 0) {
 			const what = col.allowed
@@ -157,6 +251,7 @@ export function checkTable(
 				`${outOfRange} values ${what}`,
 				col.name,
 				col.severity ?? "error",
+				col.reason,
 			);
 		}
 		profiles.push({
@@ -181,8 +276,12 @@ export function checkTable(
 			add(
 				"key_unique",
 				`${dups} duplicate keys on (${contract.key.join(", ")})`,
+				undefined,
+				"error",
+				contract.keyReason,
 			);
 	}
+	violations.push(...extra);
 
 	const errors = violations.filter((v) => v.severity === "error").length;
 	return {

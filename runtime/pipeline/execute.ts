@@ -29,6 +29,8 @@ export interface ExecuteOptions {
 	concurrency?: number;
 	gate?: number;
 	seed?: number;
+	/** Judgement thresholds of the quality contracts (defaults: DEFAULT_TOLERANCES). */
+	quality?: RunInput["quality"];
 	/** Run even over a run of this batch still marked started (e.g. after a crash). */
 	force?: boolean;
 	onEvent?: (e: EventLog) => void;
@@ -71,6 +73,7 @@ export async function executeRun(o: ExecuteOptions): Promise<ExecuteResult> {
 		shardCount: o.shardCount ?? 8,
 		gate: o.gate ?? 0.7,
 		seed: o.seed ?? 42,
+		...(o.quality ? { quality: o.quality } : {}),
 	};
 	const removeSink = rootLogger.addSink(
 		fileSink(join(lake.runDir(runId), "pipeline.log")),

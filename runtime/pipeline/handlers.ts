@@ -13,6 +13,7 @@ import { planConsumptionShards } from "../data/bronze/consumption-shards.ts";
 import {
 	BRONZE_CUSTOMER_CONTRACT,
 	BRONZE_CUSTOMER_MONTH_CONTRACT,
+	consumptionCoverageViolations,
 } from "../data/bronze/contracts.ts";
 import {
 	aggregateConsumptionShard,
@@ -27,7 +28,7 @@ import {
 	SILVER_CUSTOMER_CONTRACT,
 	SILVER_CUSTOMER_MONTH_CONTRACT,
 } from "../data/silver/contracts.ts";
-import { DataQualityError } from "../errors.ts";
+import { DataQualityError, type QualityViolation } from "../errors.ts";
 import { buildGold } from "../features/build-gold.ts";
 import { defaultAsOfDate } from "../features/dates.ts";
 import { GOLD_CONTRACT } from "../features/gold-contract.ts";
@@ -56,6 +57,8 @@ import {
 import {
 	checkTable,
 	type QualityReport,
+	type QualityTolerances,
+	resolveTolerances,
 	type TableContract,
 } from "../monitoring/quality.ts";
 import { emitStageMetrics } from "../monitoring/stage-metrics.ts";
@@ -76,6 +79,8 @@ export interface RunInput {
 	shardCount: number;
 	gate: number;
 	seed: number;
+	/** Judgement thresholds of the quality contracts (defaults: DEFAULT_TOLERANCES, docs/data-quality.md). */
+	quality?: Partial<QualityTolerances>;
 }
 
 export interface ValidateOutput {
@@ -122,10 +127,19 @@ class NoChampionError extends Error {
 	override readonly name = "NoChampionError";
 }
 
+type StageCounts = Pick<StageRecord, "rows" | "faults" | "detail">;
+
 interface StageResult<O> {
 	output: O;
-	record?: Omit<StageRecord, "stage" | "seconds">;
+	record?: StageCounts;
 }
+
+/**
+ * What a stage has counted so far: a body fills it before a step that may
+ * fail (e.g. the quality gate), so a failed stage still reports its rows and
+ * faults.
+ */
+export type StageProgress = StageCounts;
 
 /** Resolves the platform a stage input runs on. */
 export type PlatformResolver = (input: { dataRoot?: string }) => Platform;
@@ -139,11 +153,19 @@ export const localResolver: PlatformResolver = (input) => {
 	return localPlatform(input.dataRoot);
 };
 
-/** Times a stage, logs it, emits its metrics and records it in the manifest. */
+/**
+ * Times a stage, logs it, emits its metrics and records it in the manifest —
+ * a failed one too (outcome, error, and what it had counted), so a failed
+ * run's summary lists every stage that ran.
+ */
 function stage<I extends { runId: string; dataRoot?: string }, O>(
 	name: TaskStage,
 	resolve: PlatformResolver,
-	body: (input: I, p: Platform) => Promise<StageResult<O>>,
+	body: (
+		input: I,
+		p: Platform,
+		progress: StageProgress,
+	) => Promise<StageResult<O>>,
 ): (input: I) => Promise<O> {
 	return async (input) => {
 		const log = rootLogger.child({ runId: input.runId, stage: name });
@@ -154,9 +176,10 @@ function stage<I extends { runId: string; dataRoot?: string }, O>(
 		const scratchDir = await mkdtemp(join(platform.scratchDir, `${name}-`));
 		const p: Platform = { ...platform, scratchDir };
 		const t0 = performance.now();
+		const progress: StageProgress = {};
 		log.info("stage started");
 		try {
-			const { output, record } = await body(input, p);
+			const { output, record } = await body(input, p, progress);
 			const seconds = (performance.now() - t0) / 1000;
 			log.info("stage succeeded", { seconds, ...record });
 			await emitStageMetrics({
@@ -172,14 +195,28 @@ function stage<I extends { runId: string; dataRoot?: string }, O>(
 				await p.manifest.recordStage(input.runId, {
 					stage: name,
 					seconds,
+					outcome: "succeeded",
 					...record,
 				});
 			return output;
 		} catch (e) {
 			const err = e as Error;
-			log.error("stage failed", {
-				error: { name: err.name, message: err.message },
-			});
+			const error = { name: err.name, message: err.message };
+			log.error("stage failed", { error });
+			// A failing shard fails the whole Map: it is recorded as BronzeShards.
+			await p.manifest
+				.recordStage(input.runId, {
+					stage: name === "BronzeShard" ? "BronzeShards" : name,
+					seconds: (performance.now() - t0) / 1000,
+					outcome: "failed",
+					error,
+					...progress,
+				})
+				.catch((re: unknown) =>
+					log.error("could not record the failed stage", {
+						error: String(re),
+					}),
+				);
 			throw e;
 		} finally {
 			await rm(scratchDir, { recursive: true, force: true });
@@ -187,37 +224,67 @@ function stage<I extends { runId: string; dataRoot?: string }, O>(
 	};
 }
 
-/** Checks a table against its contract, saves the report, and stops the run on errors. */
-async function qualityGate(
+/** What a table is checked against: its contract, the run's tolerances, and rules checked elsewhere. */
+interface QualityCheck {
+	contract: TableContract;
+	tolerances: QualityTolerances;
+	extra?: readonly QualityViolation[];
+}
+
+/** Checks a table against its contract and saves the report. */
+async function qualityReport(
 	p: Platform,
 	runId: string,
-	contract: TableContract,
+	check: QualityCheck,
 	table: Table,
 ): Promise<QualityReport> {
-	const report = checkTable(contract, table);
+	const { contract } = check;
+	const report = checkTable(contract, table, check.tolerances, check.extra);
 	await putJson(
 		p.store,
 		lakeKeys.doc(runId, "quality", contract.table),
 		report,
 	);
-	if (!report.passed)
-		throw new DataQualityError(
-			report.violations.filter((v) => v.severity === "error"),
-		);
 	return report;
 }
 
-async function saveTable(
+interface TableToSave {
+	name: string;
+	table: Table;
+	check?: QualityCheck;
+}
+
+/**
+ * Checks every table of a stage first, so one failed run reports all its
+ * violations (not only the first table's), then stops on errors or saves.
+ */
+async function saveTables(
 	p: Platform,
 	runId: string,
 	layer: Layer,
-	contract: TableContract | undefined,
+	tables: readonly TableToSave[],
+) {
+	const reports = await Promise.all(
+		tables.map((t) =>
+			t.check ? qualityReport(p, runId, t.check, t.table) : undefined,
+		),
+	);
+	const errors = reports.flatMap(
+		(r) => r?.violations.filter((v) => v.severity === "error") ?? [],
+	);
+	if (errors.length > 0) throw new DataQualityError(errors);
+	for (const t of tables)
+		await putTable(p.store, lakeKeys.table(runId, layer, t.name), t.table);
+}
+
+const saveTable = (
+	p: Platform,
+	runId: string,
+	layer: Layer,
+	check: QualityCheck | undefined,
 	name: string,
 	table: Table,
-) {
-	if (contract) await qualityGate(p, runId, contract, table);
-	await putTable(p.store, lakeKeys.table(runId, layer, name), table);
-}
+) => saveTables(p, runId, layer, [{ name, table, check }]);
 
 const readTable = (p: Platform, runId: string, layer: Layer, name: string) =>
 	getTable(p.store, lakeKeys.table(runId, layer, name));
@@ -325,6 +392,7 @@ async function runSummary(
 		| { version?: string; gate?: unknown }
 		| undefined;
 	return {
+		runId: s.runId,
 		batchId: s.batchId,
 		asOfDate: s.bronze?.asOfDate,
 		mode: s.plan?.action,
@@ -440,7 +508,7 @@ export function createHandlers(o: HandlerOptions = {}): StageHandlers {
 	const BronzeReduce = stage<RunState, BronzeOutput>(
 		"BronzeReduce",
 		resolve,
-		async (s, p) => {
+		async (s, p, progress) => {
 			// The shard list, not the Map's result, says what to merge: a Distributed
 			// Map writes its results to S3 instead of the state.
 			const shardIds = (
@@ -466,35 +534,47 @@ export function createHandlers(o: HandlerOptions = {}): StageHandlers {
 			const raw = await readStagedRaw(p, s.runId);
 			const customer = buildBronzeCustomer(raw);
 			const month = buildBronzeCustomerMonth(merged.table, raw, customer.table);
-			await saveTable(
-				p,
-				s.runId,
-				"bronze",
-				BRONZE_CUSTOMER_CONTRACT,
-				"bronze_customer",
-				customer.table,
-			);
-			await saveTable(
-				p,
-				s.runId,
-				"bronze",
-				BRONZE_CUSTOMER_MONTH_CONTRACT,
-				"bronze_customer_month",
-				month.table,
-			);
-			const asOfDate = defaultAsOfDate(merged.maxTimestamp);
 			const hourly = parts.reduce((a, x) => a + x.rowsRead, 0);
 			const rows = {
 				consumption_hourly: hourly,
 				bronze_customer: customer.table.numRows(),
 				bronze_customer_month: month.table.numRows(),
 			};
+			const faults = {
+				...merged.faults,
+				...customer.faults,
+				...month.faults,
+			};
+			// Counted before the quality gates, so a failed gate still reports them.
+			Object.assign(progress, { rows, faults });
+			const tolerances = resolveTolerances(s.quality);
+			await saveTables(p, s.runId, "bronze", [
+				{
+					name: "bronze_customer",
+					table: customer.table,
+					check: { contract: BRONZE_CUSTOMER_CONTRACT, tolerances },
+				},
+				{
+					name: "bronze_customer_month",
+					table: month.table,
+					check: {
+						contract: BRONZE_CUSTOMER_MONTH_CONTRACT,
+						tolerances,
+						extra: consumptionCoverageViolations(
+							customer.table,
+							month.customersWithoutConsumption,
+							tolerances,
+						),
+					},
+				},
+			]);
+			const asOfDate = defaultAsOfDate(merged.maxTimestamp);
 			const timings = Array.isArray(s.bronzeShards) ? s.bronzeShards : [];
 			return {
 				output: { rows, asOfDate },
 				record: {
 					rows,
-					faults: { ...merged.faults, ...customer.faults, ...month.faults },
+					faults,
 					detail: {
 						asOfDate,
 						shards: parts.length,
@@ -509,7 +589,7 @@ export function createHandlers(o: HandlerOptions = {}): StageHandlers {
 	const Silver = stage<RunState, { rows: Record<string, number> }>(
 		"Silver",
 		resolve,
-		async (s, p) => {
+		async (s, p, progress) => {
 			const [bc, bcm] = await Promise.all([
 				readTable(p, s.runId, "bronze", "bronze_customer"),
 				readTable(p, s.runId, "bronze", "bronze_customer_month"),
@@ -517,26 +597,24 @@ export function createHandlers(o: HandlerOptions = {}): StageHandlers {
 			const silver = await buildSilver(bc, bcm, {
 				sentiment: createSentimentScorer(),
 			});
-			await saveTable(
-				p,
-				s.runId,
-				"silver",
-				SILVER_CUSTOMER_CONTRACT,
-				"silver_customer",
-				silver.customer,
-			);
-			await saveTable(
-				p,
-				s.runId,
-				"silver",
-				SILVER_CUSTOMER_MONTH_CONTRACT,
-				"silver_customer_month",
-				silver.customerMonth,
-			);
 			const rows = {
 				silver_customer: silver.customer.numRows(),
 				silver_customer_month: silver.customerMonth.numRows(),
 			};
+			Object.assign(progress, { rows, faults: silver.faults });
+			const tolerances = resolveTolerances(s.quality);
+			await saveTables(p, s.runId, "silver", [
+				{
+					name: "silver_customer",
+					table: silver.customer,
+					check: { contract: SILVER_CUSTOMER_CONTRACT, tolerances },
+				},
+				{
+					name: "silver_customer_month",
+					table: silver.customerMonth,
+					check: { contract: SILVER_CUSTOMER_MONTH_CONTRACT, tolerances },
+				},
+			]);
 			return { output: { rows }, record: { rows, faults: silver.faults } };
 		},
 	);
@@ -544,7 +622,7 @@ export function createHandlers(o: HandlerOptions = {}): StageHandlers {
 	const Gold = stage<
 		RunState,
 		{ rows: Record<string, number>; asOfDate: string }
-	>("Gold", resolve, async (s, p) => {
+	>("Gold", resolve, async (s, p, progress) => {
 		const [sc, scm] = await Promise.all([
 			readTable(p, s.runId, "silver", "silver_customer"),
 			readTable(p, s.runId, "silver", "silver_customer_month"),
@@ -553,8 +631,16 @@ export function createHandlers(o: HandlerOptions = {}): StageHandlers {
 		if (!asOfDate)
 			throw new Error("Gold needs the as-of date from BronzeReduce");
 		const gold = buildGold(sc, scm, { asOfDate });
-		await saveTable(p, s.runId, "gold", GOLD_CONTRACT, "gold_customer", gold);
 		const rows = { gold_customer: gold.numRows() };
+		progress.rows = rows;
+		await saveTable(
+			p,
+			s.runId,
+			"gold",
+			{ contract: GOLD_CONTRACT, tolerances: resolveTolerances(s.quality) },
+			"gold_customer",
+			gold,
+		);
 		return {
 			output: { rows, asOfDate },
 			record: { rows, detail: { asOfDate, columns: gold.numCols() } },
@@ -747,6 +833,7 @@ export function createHandlers(o: HandlerOptions = {}): StageHandlers {
 			const run = await p.manifest.get(s.runId);
 			const summary = await runSummary(p, s, run?.stages ?? []);
 			await putJson(p.store, lakeKeys.runReport(s.runId), {
+				status: "succeeded",
 				...summary,
 				stages: run?.stages ?? [],
 			});
@@ -769,6 +856,26 @@ export function createHandlers(o: HandlerOptions = {}): StageHandlers {
 				name: s.error?.Error ?? "Unknown",
 				message: String(s.error?.Cause ?? ""),
 			};
+			// The same report as a succeeded run's, with what ran up to the failure
+			// (every stage with its outcome, time, rows and faults) and the error.
+			try {
+				const run = await p.manifest.get(s.runId);
+				const stages = run?.stages ?? [];
+				const summary = await runSummary(p, s, stages);
+				await putJson(p.store, lakeKeys.runReport(s.runId), {
+					status: "failed",
+					error,
+					failedStage:
+						stages.findLast((x) => x.outcome === "failed")?.stage ?? null,
+					...summary,
+					stages,
+				});
+			} catch (e) {
+				// The run is marked failed whatever happens to its report.
+				rootLogger
+					.child({ runId: s.runId, stage: "MarkFailed" })
+					.error("could not write run_report.json", { error: String(e) });
+			}
 			await p.manifest.fail(s.runId, error);
 			await p.alerts.raise({
 				kind: "run_failed",

@@ -88,7 +88,11 @@ export function reasonCodesFor(c: CustomerDrivers): ReasonCode[] {
 	if (on(c.is_complaint_intent)) codes.push("complaint_intent");
 	if (on(c.is_negative_sentiment)) codes.push("negative_sentiment");
 	if (on(c.is_expired_contract)) codes.push("contract_expired");
-	if (on(c.is_within_3m_of_renewal)) codes.push("renewal_within_3m");
+	// The renewal window includes expired contracts (months_to_renewal ≤ 3,
+	// docs/data-quality.md): the flag says so; is_expired_contract also keeps a
+	// row written before that rule from losing the code.
+	if (on(c.is_within_3m_of_renewal) || on(c.is_expired_contract))
+		codes.push("renewal_within_3m");
 	if (on(c.is_price_increase)) codes.push("price_increase");
 	if (on(c.is_price_sensitive)) codes.push("pricing_inquiry");
 	if (on(c.is_high_competition_province))

@@ -7,6 +7,7 @@
 import * as aq from "arquero";
 import type { Table } from "../../io/tables.ts";
 import type { RawBatch } from "../raw/load-batch.ts";
+import { CUSTOMERS_WITHOUT_CONSUMPTION } from "./contracts.ts";
 import { CONSUMPTION_MONTH_COLUMNS } from "./hourly-aggregate.ts";
 
 export const PRICE_COLUMNS = [
@@ -77,7 +78,12 @@ export function buildBronzeCustomerMonth(
 	consumptionMonthly: Table,
 	raw: RawBatch,
 	bronzeCustomer: Table,
-): { table: Table; faults: Faults } {
+): {
+	table: Table;
+	faults: Faults;
+	/** Customers of bronze_customer with no consumption row at all, in bronze_customer order. */
+	customersWithoutConsumption: string[];
+} {
 	const faults: Faults = {};
 	const province = new Map<string, string | null>();
 	const bcIds = bronzeCustomer.array("customer_id") as ArrayLike<string>;
@@ -104,7 +110,9 @@ export function buildBronzeCustomerMonth(
 		BRONZE_CUSTOMER_MONTH_COLUMNS.map((c) => [c, []]),
 	);
 	const unknownCustomers = new Set<string>();
+	const metered = new Set<string>();
 	for (let i = 0; i < ids.length; i++) {
+		metered.add(ids[i]);
 		if (!province.has(ids[i])) {
 			unknownCustomers.add(ids[i]);
 			bump(faults, "consumption_months_unknown_customer_dropped");
@@ -129,5 +137,14 @@ export function buildBronzeCustomerMonth(
 		"consumption_customers_not_in_churn_label",
 		unknownCustomers.size,
 	);
-	return { table: aq.table(out), faults };
+	// A customer with no reading at all would reach gold with zero totals: a fault, not a quiet zero.
+	const customersWithoutConsumption: string[] = [];
+	for (let i = 0; i < bcIds.length; i++)
+		if (!metered.has(bcIds[i])) customersWithoutConsumption.push(bcIds[i]);
+	bump(
+		faults,
+		CUSTOMERS_WITHOUT_CONSUMPTION,
+		customersWithoutConsumption.length,
+	);
+	return { table: aq.table(out), faults, customersWithoutConsumption };
 }

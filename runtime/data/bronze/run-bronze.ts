@@ -11,6 +11,8 @@ import { type Table, writeParquetFile } from "../../io/tables.ts";
 import {
 	checkTable,
 	type QualityReport,
+	type QualityTolerances,
+	resolveTolerances,
 	type TableContract,
 } from "../../monitoring/quality.ts";
 import { loadRawBatch } from "../raw/load-batch.ts";
@@ -19,6 +21,7 @@ import { buildBronzeCustomerMonth } from "./bronze-customer-month.ts";
 import {
 	BRONZE_CUSTOMER_CONTRACT,
 	BRONZE_CUSTOMER_MONTH_CONTRACT,
+	consumptionCoverageViolations,
 } from "./contracts.ts";
 import { aggregateConsumption } from "./hourly-aggregate.ts";
 
@@ -45,8 +48,13 @@ export async function runBronze(
 	batchDir: string,
 	lake: Lake,
 	runId: string,
-	opts: { shards?: number; concurrency?: number } = {},
+	opts: {
+		shards?: number;
+		concurrency?: number;
+		quality?: Partial<QualityTolerances>;
+	} = {},
 ): Promise<BronzeResult> {
+	const tolerances = resolveTolerances(opts.quality);
 	const timingsMs: Record<string, number> = {};
 	const timed = async <T>(
 		name: string,
@@ -69,11 +77,16 @@ export async function runBronze(
 	);
 	const quality: QualityReport[] = [];
 	await timed("write", async () => {
-		for (const [contract, table] of [
-			[BRONZE_CUSTOMER_CONTRACT, customer.table],
-			[BRONZE_CUSTOMER_MONTH_CONTRACT, month.table],
-		] as [TableContract, Table][]) {
-			const report = checkTable(contract, table);
+		const coverage = consumptionCoverageViolations(
+			customer.table,
+			month.customersWithoutConsumption,
+			tolerances,
+		);
+		for (const [contract, table, extra] of [
+			[BRONZE_CUSTOMER_CONTRACT, customer.table, []],
+			[BRONZE_CUSTOMER_MONTH_CONTRACT, month.table, coverage],
+		] as [TableContract, Table, QualityViolation[]][]) {
+			const report = checkTable(contract, table, tolerances, extra);
 			quality.push(report);
 			await writeParquetFile(
 				lake.tablePath(runId, "bronze", contract.table),

@@ -33,6 +33,7 @@ import {
 	countPositives,
 } from "./common.ts";
 import { parseXgbModel, predictXgb, type XgbModel } from "./xgboost-model.ts";
+import { requireQuietWasm } from "./xgboost-quiet.ts";
 
 export const XGBOOST_FORMAT = 1;
 
@@ -78,6 +79,8 @@ let library: Promise<XGBoostClass> | undefined;
  * namespace whose `then` throws.
  */
 export function loadLibrary(): Promise<XGBoostClass> {
+	// The emscripten module first, with its console noise filtered (xgboost-quiet.ts).
+	requireQuietWasm();
 	library ??= Promise.resolve(
 		createRequire(import.meta.url)("ml-xgboost") as Promise<XGBoostClass>,
 	);
@@ -166,11 +169,7 @@ interface XgbWasm {
 let wasmModule: Promise<XgbWasm> | undefined;
 function loadWasm(): Promise<XgbWasm> {
 	wasmModule ??= Promise.resolve(
-		(
-			createRequire(import.meta.url)("ml-xgboost/dist/wasm/xgboost") as {
-				isReady: Promise<XgbWasm>;
-			}
-		).isReady,
+		requireQuietWasm<{ isReady: Promise<XgbWasm> }>().isReady,
 	);
 	return wasmModule;
 }
