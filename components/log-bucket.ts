@@ -76,7 +76,11 @@ export class LogBucket extends pulumi.ComponentResource {
 		this.registerOutputs({ bucketName: this.bucketName, arn: this.arn });
 	}
 
-	/** The bucket policy: TLS only, and each log service only for its sources and prefix. */
+	/**
+	 * The bucket policy: TLS only, and each log service only for its sources
+	 * and prefix. Called once the sources exist (they name this bucket as
+	 * their log target, so the policy cannot be built with the bucket).
+	 */
 	authorize(sources: LogSources): aws.s3.BucketPolicy {
 		if (this.policy) throw new Error("LogBucket: authorize() once");
 		const account = aws.getCallerIdentityOutput({}, { parent: this }).accountId;
