@@ -9,6 +9,7 @@
  */
 import { loadPlatformArgs } from "./components/config.ts";
 import { Platform } from "./components/platform.ts";
+import { REPORT_READERS_GROUP } from "./components/report-auth.ts";
 
 export default function program() {
 	const platform = new Platform("spanishgas", loadPlatformArgs());
@@ -16,6 +17,11 @@ export default function program() {
 		lakeBucket: platform.lakeBucketName,
 		stateMachineArn: platform.stateMachineArn,
 		reportUrl: platform.reportUrl,
+		reportUserPoolId: platform.reportSite.userPoolId,
+		addReportReader: platform.reportSite.userPoolId.apply(
+			(pool) =>
+				`aws cognito-idp admin-create-user --user-pool-id ${pool} --username <email> --user-attributes Name=email,Value=<email> Name=email_verified,Value=true --desired-delivery-mediums EMAIL && aws cognito-idp admin-add-user-to-group --user-pool-id ${pool} --username <email> --group-name ${REPORT_READERS_GROUP}`,
+		),
 		alertTopicArn: platform.alertTopicArn,
 		triggerFunction: platform.triggerFunctionName,
 		manifestTable: platform.manifest.tableName,

@@ -28,17 +28,44 @@ export const LAMBDA_STAGES: readonly LambdaStage[] = TASK_STAGES.filter(
 export type TableAccess = "none" | "read" | "update" | "readwrite";
 
 export interface StageAccess {
-	/** Lake key patterns the stage reads (s3:GetObject). */
+	/**
+	 * Lake key patterns the stage reads (s3:GetObject), and the only prefixes
+	 * it may list (s3:ListBucket with an s3:prefix condition).
+	 */
 	reads: string[];
-	/** Lake key patterns the stage writes (s3:PutObject, s3:PutObjectTagging; s3:DeleteObject for its temp keys). */
+	/**
+	 * Lake key prefixes the stage lists without reading the objects (added to
+	 * the s3:prefix condition of its s3:ListBucket). Default none.
+	 */
+	lists?: string[];
+	/** Lake key patterns the stage writes (s3:PutObject, s3:PutObjectTagging). */
 	writes: string[];
+	/**
+	 * Lake key patterns the stage deletes (s3:DeleteObject). Default none: no
+	 * stage deletes from the lake (runs write new keys; only the report
+	 * publisher deletes, and only in the site bucket).
+	 */
+	deletes?: string[];
 	/** Run manifest table. */
 	manifest: TableAccess;
+	/**
+	 * Partition-key patterns of the manifest items the stage touches
+	 * (dynamodb:LeadingKeys). Default {@link RUN_ITEMS}: a stage only reads and
+	 * updates run records; claims (`BATCH#…`) are the trigger's.
+	 */
+	manifestKeys?: readonly string[];
 	/** Model registry table. */
 	registry: TableAccess;
 	/** Publishes alerts (SNS + the SpanishGasChurn metric namespace). */
 	alerts: boolean;
 }
+
+/** Partition keys of the manifest's run records (runtime/io/dynamodb-manifest.ts). */
+export const RUN_ITEMS = ["RUN#*"] as const;
+/** Partition keys of the manifest's batch claims. */
+export const CLAIM_ITEMS = ["BATCH#*"] as const;
+/** Partition keys of the registry's items, pointer and versions (runtime/model/aws-registry.ts). */
+export const MODEL_ITEMS = ["MODEL#*"] as const;
 
 /**
  * Every stage updates its run's manifest record (the trigger created it) and
@@ -127,15 +154,17 @@ export const STAGE_ACCESS: Readonly<Record<LambdaStage, StageAccess>> = {
 };
 
 /**
- * The batch trigger: lists the batch's raw uploads (bucket-level
- * s3:ListBucket), reads latest.json for a rerun of the last batch, claims
+ * The batch trigger: lists the batch's raw uploads (s3:ListBucket under
+ * raw/ only, it never reads them), reads latest.json for a rerun of the last batch, claims
  * the batch in the manifest.
  */
 export const TRIGGER_ACCESS: StageAccess = {
 	manifest: "readwrite",
+	manifestKeys: [...RUN_ITEMS, ...CLAIM_ITEMS],
 	registry: "none",
 	alerts: false,
 	reads: ["latest.json"],
+	lists: ["raw/*"],
 	writes: [],
 };
 
@@ -156,6 +185,7 @@ export const DISTRIBUTED_MAP_ACCESS = {
  */
 export const REPORT_ACCESS: StageAccess = {
 	manifest: "read",
+	manifestKeys: [...RUN_ITEMS, ...CLAIM_ITEMS],
 	registry: "read",
 	alerts: false,
 	reads: ["runs/*", "models/*", "latest.json"],
@@ -180,25 +210,69 @@ export interface PolicyDocument {
 	Statement: PolicyStatement[];
 }
 
-const TABLE_ACTIONS: Record<Exclude<TableAccess, "none">, string[]> = {
-	// Scan: RunManifest.list() (the report's run history).
-	read: [
-		"dynamodb:GetItem",
-		"dynamodb:Query",
-		"dynamodb:Scan",
-		"dynamodb:ConditionCheckItem",
-	],
+/**
+ * Item actions by access level. They all name the item's partition key, so
+ * they are granted under a dynamodb:LeadingKeys condition. Query is left out:
+ * no runtime code queries the manifest; the registry's Query (its versions)
+ * also carries its partition key.
+ */
+const ITEM_ACTIONS: Record<Exclude<TableAccess, "none">, string[]> = {
+	read: ["dynamodb:GetItem", "dynamodb:ConditionCheckItem"],
 	update: ["dynamodb:GetItem", "dynamodb:UpdateItem"],
 	readwrite: [
 		"dynamodb:GetItem",
-		"dynamodb:Query",
-		"dynamodb:Scan",
 		"dynamodb:ConditionCheckItem",
 		"dynamodb:PutItem",
 		"dynamodb:UpdateItem",
 		"dynamodb:DeleteItem",
 	],
 };
+
+/**
+ * The statements of one table: the item actions limited to the partition
+ * keys, and the one action that names no key: the manifest's Scan
+ * (RunManifest.list(), the report's run history), or the registry's Query.
+ * A ForAllValues condition is true when the request has no leading key, so
+ * Scan must never share the conditioned statement.
+ */
+function tableStatements(
+	sid: "Manifest" | "Registry",
+	level: Exclude<TableAccess, "none">,
+	tableArn: string,
+	keys: readonly string[],
+): PolicyStatement[] {
+	const s: PolicyStatement[] = [
+		{
+			Sid: `${sid}Items`,
+			Effect: "Allow",
+			Action: ITEM_ACTIONS[level],
+			Resource: tableArn,
+			Condition: {
+				"ForAllValues:StringLike": { "dynamodb:LeadingKeys": [...keys] },
+			},
+		},
+	];
+	if (level === "read" || level === "readwrite")
+		s.push(
+			sid === "Manifest"
+				? {
+						Sid: "ManifestScan",
+						Effect: "Allow",
+						Action: "dynamodb:Scan",
+						Resource: tableArn,
+					}
+				: {
+						Sid: "RegistryQuery",
+						Effect: "Allow",
+						Action: "dynamodb:Query",
+						Resource: tableArn,
+						Condition: {
+							"ForAllValues:StringLike": { "dynamodb:LeadingKeys": [...keys] },
+						},
+					},
+		);
+	return s;
+}
 
 export interface AccessResources {
 	lakeBucketArn: string;
@@ -214,10 +288,11 @@ const uniq = (xs: string[]) => [...new Set(xs)];
 
 /**
  * The IAM statements for an access entry, on concrete resources. Object
- * actions are limited to the listed key patterns; the only bucket-level
- * action is s3:ListBucket on the lake bucket (without it S3 answers a missing
- * key with 403 instead of 404, and the runtime could no longer tell "not
- * there yet" from "denied"; it reveals key names, never data).
+ * actions are limited to the listed key patterns. The only bucket-level
+ * action is s3:ListBucket, limited by an s3:prefix condition to the patterns
+ * the stage reads: it lists only there, and S3 needs it to answer a missing
+ * key it reads with 404 rather than 403 (the runtime tells "not there yet"
+ * from "denied" by that). See docs/security.md.
  */
 export function accessStatements(
 	access: StageAccess,
@@ -226,12 +301,14 @@ export function accessStatements(
 	const s: PolicyStatement[] = [];
 	const obj = (patterns: string[]) =>
 		uniq(patterns).map((p) => `${r.lakeBucketArn}/${p}`);
-	if (access.reads.length > 0 || access.writes.length > 0)
+	const listed = uniq([...access.reads, ...(access.lists ?? [])]);
+	if (listed.length > 0)
 		s.push({
 			Sid: "LakeList",
 			Effect: "Allow",
 			Action: "s3:ListBucket",
 			Resource: r.lakeBucketArn,
+			Condition: { StringLike: { "s3:prefix": listed } },
 		});
 	if (access.reads.length > 0)
 		s.push({
@@ -244,28 +321,39 @@ export function accessStatements(
 		s.push({
 			Sid: "LakeWrite",
 			Effect: "Allow",
-			Action: ["s3:PutObject", "s3:PutObjectTagging", "s3:DeleteObject"],
+			Action: ["s3:PutObject", "s3:PutObjectTagging"],
 			Resource: obj(access.writes),
+		});
+	if ((access.deletes ?? []).length > 0)
+		s.push({
+			Sid: "LakeDelete",
+			Effect: "Allow",
+			Action: "s3:DeleteObject",
+			Resource: obj(access.deletes ?? []),
 		});
 	if (access.manifest !== "none") {
 		if (!r.manifestTableArn)
 			throw new Error("accessStatements: manifestTableArn is required");
-		s.push({
-			Sid: "Manifest",
-			Effect: "Allow",
-			Action: TABLE_ACTIONS[access.manifest],
-			Resource: r.manifestTableArn,
-		});
+		s.push(
+			...tableStatements(
+				"Manifest",
+				access.manifest,
+				r.manifestTableArn,
+				access.manifestKeys ?? RUN_ITEMS,
+			),
+		);
 	}
 	if (access.registry !== "none") {
 		if (!r.registryTableArn)
 			throw new Error("accessStatements: registryTableArn is required");
-		s.push({
-			Sid: "Registry",
-			Effect: "Allow",
-			Action: TABLE_ACTIONS[access.registry],
-			Resource: [r.registryTableArn, `${r.registryTableArn}/index/*`],
-		});
+		s.push(
+			...tableStatements(
+				"Registry",
+				access.registry,
+				r.registryTableArn,
+				MODEL_ITEMS,
+			),
+		);
 	}
 	if (access.alerts) {
 		if (r.alertTopicArn)
@@ -301,8 +389,8 @@ export function policyDocument(Statement: PolicyStatement[]): PolicyDocument {
 	return { Version: "2012-10-17", Statement };
 }
 
-/** The trust policy that lets one AWS service assume a role. */
-export function assumeRolePolicy(service: string): string {
+/** The trust policy that lets an AWS service (or several, e.g. Lambda@Edge's two) assume a role. */
+export function assumeRolePolicy(service: string | string[]): string {
 	return JSON.stringify(
 		policyDocument([
 			{

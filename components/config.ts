@@ -1,7 +1,8 @@
 /**
  * Stack configuration (Pulumi.<stack>.yaml, namespace `spanishgas`), validated
- * with zod: a value of the wrong type or range, an unknown key (a typo) or a
- * missing secret fails the program with a message naming the key.
+ * with zod: a value of the wrong type or range or an unknown key (a typo)
+ * fails the program with a message naming the key. The stack needs no
+ * secret: the report signs people in through Cognito (docs/security.md).
  */
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
@@ -10,16 +11,20 @@ import {
 	type EcsCapableStage,
 } from "../runtime/pipeline/definition.ts";
 import { LAMBDA_STAGES, type LambdaStage } from "./access.ts";
+import { RAW_RETENTION_DAYS } from "./data-lake.ts";
 import type { PlatformArgs } from "./platform.ts";
-import { MIN_PASSWORD_LENGTH } from "./report-site.ts";
+import { DEFAULT_RATE_LIMIT } from "./report-site.ts";
 import { WEEKLY_RETRAIN } from "./retrain-schedule.ts";
 import { LOG_RETENTION_DAYS } from "./runtime-function.ts";
 
 /** The config namespace (the Pulumi project name). */
 export const CONFIG_NAMESPACE = "spanishgas";
 
-/** The secret key of the report access gate's password. */
-export const REPORT_PASSWORD_KEY = "reportPassword";
+/**
+ * The former report password (a shared Basic-auth secret), refused with a
+ * message saying what replaced it.
+ */
+export const RETIRED_REPORT_PASSWORD_KEY = "reportPassword";
 
 const sizing = z
 	.object({
@@ -102,11 +107,6 @@ export const configSchema = z
 			.default({}),
 		report: z
 			.object({
-				username: z
-					.string()
-					.min(1)
-					.regex(/^[^:]+$/, "no colon")
-					.default("spanishgas"),
 				cpu: z
 					.union([
 						z.literal(1024),
@@ -117,15 +117,64 @@ export const configSchema = z
 					.optional(),
 				memoryMb: z.number().int().min(2048).max(61440).optional(),
 				defaultTtlSeconds: z.number().int().min(0).max(86400).optional(),
+				domain: z
+					.object({
+						name: z
+							.string()
+							.regex(
+								/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/,
+								"a lower-case DNS name such as report.spanishgas.example",
+							),
+						certificateArn: z
+							.string()
+							.regex(
+								/^arn:aws:acm:us-east-1:\d{12}:certificate\/[0-9a-f-]{36}$/,
+								"an ACM certificate ARN in us-east-1 (CloudFront only uses certificates there)",
+							),
+					})
+					.strict()
+					.optional(),
+				rateLimit: z
+					.number()
+					.int()
+					.min(10)
+					.max(2_000_000_000)
+					.default(DEFAULT_RATE_LIMIT),
+				sessionMinutes: z.number().int().min(5).max(1440).default(60),
+				authDomainPrefix: z
+					.string()
+					.regex(
+						/^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/,
+						"lower-case letters, digits and hyphens (a Cognito domain prefix)",
+					)
+					.refine((p) => !/aws|amazon|cognito/.test(p), {
+						message:
+							'must not contain "aws", "amazon" or "cognito" (Cognito refuses it)',
+					})
+					.optional(),
 			})
 			.strict()
-			.default({ username: "spanishgas" }),
+			.default({ rateLimit: DEFAULT_RATE_LIMIT, sessionMinutes: 60 }),
+		lake: z
+			.object({
+				rawRetentionDays: z
+					.number()
+					.int()
+					.min(1)
+					.max(3650)
+					.default(RAW_RETENTION_DAYS),
+			})
+			.strict()
+			.default({ rawRetentionDays: RAW_RETENTION_DAYS }),
 		github: z
 			.object({
 				repository: z
 					.string()
 					.regex(/^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/, '"owner/name"'),
-				branch: z.string().min(1).optional(),
+				environment: z
+					.string()
+					.regex(/^[A-Za-z0-9_.-]+$/, "a GitHub environment name")
+					.optional(),
 				oidcProviderArn: z
 					.string()
 					.regex(
@@ -188,9 +237,12 @@ function parseValue(key: string, raw: string): unknown {
  * `spanishgas:<key>[.<path>]: <problem>`.
  */
 export function parseStackConfig(raw: Record<string, string>): StackConfig {
+	if (RETIRED_REPORT_PASSWORD_KEY in raw)
+		throw new StackConfigError(
+			`${CONFIG_NAMESPACE}:${RETIRED_REPORT_PASSWORD_KEY}: no longer used: the report signs people in with Cognito (see docs/security.md, "Adding people"). Remove it: \`pulumi config rm ${RETIRED_REPORT_PASSWORD_KEY}\`.`,
+		);
 	const input: Record<string, unknown> = {};
-	for (const [k, v] of Object.entries(raw))
-		if (k !== REPORT_PASSWORD_KEY) input[k] = parseValue(k, v);
+	for (const [k, v] of Object.entries(raw)) input[k] = parseValue(k, v);
 	const result = configSchema.safeParse(input);
 	if (!result.success) {
 		const lines = result.error.issues.map((issue) => {
@@ -229,42 +281,14 @@ function rawNamespaceConfig(): Record<string, string> {
 	);
 }
 
-/**
- * Reads and validates the stack configuration, and maps it to the Platform's
- * arguments. The report password must be a secret:
- * `pulumi config set --secret reportPassword <value>`.
- */
+/** Reads and validates the stack configuration, and maps it to the Platform's arguments. */
 export function loadPlatformArgs(): PlatformArgs {
 	const region = new pulumi.Config("aws").get("region");
 	if (!region || !/^[a-z]{2}(-gov)?-[a-z]+-\d$/.test(region))
 		throw new StackConfigError(
 			`aws:region: must be an AWS region such as eu-west-1${region ? ` (got ${JSON.stringify(region)})` : " (not set: `pulumi config set aws:region eu-west-1`)"}`,
 		);
-	const raw = rawNamespaceConfig();
-	const c = parseStackConfig(raw);
-	const config = new pulumi.Config(CONFIG_NAMESPACE);
-	const password = config.getSecret(REPORT_PASSWORD_KEY);
-	if (password === undefined)
-		throw new StackConfigError(
-			`${CONFIG_NAMESPACE}:${REPORT_PASSWORD_KEY}: missing. The report site's password is a stack secret: run \`pulumi config set --secret ${REPORT_PASSWORD_KEY} <at least ${MIN_PASSWORD_LENGTH} characters>\` for stack ${pulumi.getStack()}.`,
-		);
-	// The language host lists the secret keys in PULUMI_CONFIG_SECRET_KEYS.
-	const secretKeys = process.env.PULUMI_CONFIG_SECRET_KEYS;
-	if (
-		secretKeys !== undefined &&
-		!(JSON.parse(secretKeys) as string[]).includes(
-			`${CONFIG_NAMESPACE}:${REPORT_PASSWORD_KEY}`,
-		)
-	)
-		throw new StackConfigError(
-			`${CONFIG_NAMESPACE}:${REPORT_PASSWORD_KEY}: must be stored as a secret (\`pulumi config set --secret ${REPORT_PASSWORD_KEY} …\`), not in plain text`,
-		);
-	// Checked here, synchronously, so a bad value fails before any resource is declared.
-	const plain = raw[REPORT_PASSWORD_KEY] ?? "";
-	if (plain.length < MIN_PASSWORD_LENGTH)
-		throw new StackConfigError(
-			`${CONFIG_NAMESPACE}:${REPORT_PASSWORD_KEY}: must be at least ${MIN_PASSWORD_LENGTH} characters (got ${plain.length})`,
-		);
+	const c = parseStackConfig(rawNamespaceConfig());
 	return {
 		alertEmail: c.alertEmail,
 		run: {
@@ -279,12 +303,15 @@ export function loadPlatformArgs(): PlatformArgs {
 		stateMachineLogLevel: c.stateMachineLogLevel,
 		lambda: c.lambda,
 		report: {
-			username: c.report.username,
-			password,
 			cpu: c.report.cpu,
 			memoryMb: c.report.memoryMb,
 			defaultTtlSeconds: c.report.defaultTtlSeconds,
+			domain: c.report.domain,
+			rateLimit: c.report.rateLimit,
+			sessionMinutes: c.report.sessionMinutes,
+			authDomainPrefix: c.report.authDomainPrefix,
 		},
+		lake: { rawRetentionDays: c.lake.rawRetentionDays },
 		github: c.github,
 		stageRunners: c.stageRunners,
 		protect: c.protect,

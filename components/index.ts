@@ -27,11 +27,17 @@ export {
 	configSchema,
 	loadPlatformArgs,
 	parseStackConfig,
-	REPORT_PASSWORD_KEY,
+	RETIRED_REPORT_PASSWORD_KEY,
 	type StackConfig,
 	StackConfigError,
 } from "./config.ts";
-export { DataLake, type DataLakeArgs, LAYER_TAG } from "./data-lake.ts";
+export {
+	DataLake,
+	type DataLakeArgs,
+	LAYER_TAG,
+	lakeKeyPolicy,
+	RAW_RETENTION_DAYS,
+} from "./data-lake.ts";
 export {
 	GITHUB_OIDC_URL,
 	GithubDeployRole,
@@ -43,6 +49,18 @@ export {
 	type LambdaPackage,
 	type LambdaPackageArgs,
 } from "./lambda-package.ts";
+export {
+	LOG_PREFIXES,
+	LogBucket,
+	type LogBucketArgs,
+	type LogSources,
+} from "./log-bucket.ts";
+export {
+	WORKLOAD_BOUNDARY_ACTIONS,
+	WorkloadBoundary,
+	type WorkloadBoundaryArgs,
+	withPermissionsBoundary,
+} from "./permissions-boundary.ts";
 export {
 	PipelineStage,
 	type PipelineStageArgs,
@@ -61,12 +79,18 @@ export {
 	TASK_INTERFACE_ENDPOINTS,
 } from "./private-network.ts";
 export {
+	type EdgeAuthConfig,
+	type EdgeAuthSettings,
+	edgeAuthCode,
+	REPORT_READERS_GROUP,
+} from "./report-auth.ts";
+export {
 	REPORT_CONTAINER,
 	ReportBuild,
 	type ReportBuildArgs,
 } from "./report-build.ts";
 export {
-	basicAuthFunctionCode,
+	MIN_TLS_POLICY,
 	ReportSite,
 	type ReportSiteArgs,
 } from "./report-site.ts";

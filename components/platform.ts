@@ -6,6 +6,11 @@ import { BatchTrigger } from "./batch-trigger.ts";
 import { DataLake } from "./data-lake.ts";
 import { GithubDeployRole } from "./github-deploy-role.ts";
 import { buildLambdaPackage, type LambdaPackage } from "./lambda-package.ts";
+import { LOG_PREFIXES, LogBucket } from "./log-bucket.ts";
+import {
+	WorkloadBoundary,
+	withPermissionsBoundary,
+} from "./permissions-boundary.ts";
 import { PipelineStage } from "./pipeline-stage.ts";
 import { PrivateNetwork } from "./private-network.ts";
 import { ReportBuild } from "./report-build.ts";
@@ -70,19 +75,37 @@ export interface PlatformArgs {
 		stages?: Partial<Record<LambdaStage, FunctionSizing>>;
 		trigger?: FunctionSizing;
 	};
-	/** The report site and its build task. */
-	report: {
-		username?: string;
-		/** The access gate's password (a stack secret). */
-		password: pulumi.Input<string>;
+	/** The report site (sign-in, rate limit, domain) and its build task. */
+	report?: {
 		cpu?: number;
 		memoryMb?: number;
 		defaultTtlSeconds?: number;
+		/** Custom domain and its us-east-1 ACM certificate (TLS 1.2+). */
+		domain?: { name: string; certificateArn: string };
+		/** Requests per 5 minutes per IP before the WAF blocks. Default 300. */
+		rateLimit?: number;
+		/** Minutes a sign-in lasts. Default 60. */
+		sessionMinutes?: number;
+		/** Prefix of the Cognito sign-in domain. Default `spanishgas-report-<stack>-<account>`. */
+		authDomainPrefix?: string;
+	};
+	/** The data lake. */
+	lake?: {
+		/** Days raw uploads (personal data) are kept. Default 90 (DataLake RAW_RETENTION_DAYS). */
+		rawRetentionDays?: number;
+	};
+	/**
+	 * GitHub OIDC deploy roles for this repository (omit to manage CI access
+	 * elsewhere); `environment` is the GitHub environment whose jobs deploy
+	 * this stack (default: the stack name).
+	 */
+	github?: {
+		repository: string;
+		environment?: string;
+		oidcProviderArn?: string;
 	};
 	/** Stages that run as Fargate tasks instead of Lambda functions (default: every stage on Lambda). */
 	stageRunners?: Partial<Record<EcsCapableStage, StageRunner>>;
-	/** GitHub OIDC deploy roles for this repository (omit to manage CI access elsewhere). */
-	github?: { repository: string; branch?: string; oidcProviderArn?: string };
 	/** Keep the lake on stack deletion and protect the tables from deletion (prod). Default false. */
 	protect?: boolean;
 	/** Tags on every resource that takes them. */
@@ -95,10 +118,13 @@ export interface PlatformArgs {
  * The whole SpanishGas churn platform on AWS: data lake, run manifest and
  * model registry tables, alerts, one PipelineStage per Lambda Task state,
  * the report build task and report site, the state machine that runs them,
- * the S3 batch trigger, the weekly retrain schedule and (optionally) the
- * GitHub OIDC roles for CI/CD.
+ * the S3 batch trigger, the weekly retrain schedule, the log bucket and
+ * (optionally) the GitHub OIDC roles for CI/CD. Every role it declares
+ * carries the workload permissions boundary (docs/security.md).
  */
 export class Platform extends pulumi.ComponentResource {
+	public readonly boundary: WorkloadBoundary;
+	public readonly logs: LogBucket;
 	public readonly lake: DataLake;
 	public readonly manifest: ManifestTable;
 	public readonly registry: ModelRegistry;
@@ -131,15 +157,39 @@ export class Platform extends pulumi.ComponentResource {
 		opts?: pulumi.ComponentResourceOptions,
 	) {
 		super("spanishgas:index:Platform", name, {}, opts);
-		const child = { parent: this };
 		const tags = args.tags;
+		this.boundary = new WorkloadBoundary(
+			`${name}-boundary`,
+			{ tags },
+			{ parent: this },
+		);
+		// Every role below gets the boundary; the CI roles carry their own.
+		const child = {
+			parent: this,
+			transformations: [
+				withPermissionsBoundary(
+					this.boundary.arn,
+					(n) => n.endsWith("-github-deploy") || n.endsWith("-github-preview"),
+				),
+			],
+		};
 		const stack = pulumi.getStack();
 		const retention = args.logRetentionDays ?? 30;
 		this.package = args.package ?? buildLambdaPackage();
 
+		this.logs = new LogBucket(
+			`${name}-logs`,
+			{ retainOnDelete: args.protect, tags },
+			child,
+		);
 		this.lake = new DataLake(
 			`${name}-lake`,
-			{ retainOnDelete: args.protect, tags },
+			{
+				retainOnDelete: args.protect,
+				rawRetentionDays: args.lake?.rawRetentionDays,
+				accessLogs: { bucket: this.logs.bucketName, prefix: LOG_PREFIXES.lake },
+				tags,
+			},
 			child,
 		);
 		this.manifest = new ManifestTable(
@@ -198,14 +248,28 @@ export class Platform extends pulumi.ComponentResource {
 		this.reportSite = new ReportSite(
 			`${name}-report`,
 			{
-				username: args.report.username,
-				password: args.report.password,
-				defaultTtlSeconds: args.report.defaultTtlSeconds,
+				defaultTtlSeconds: args.report?.defaultTtlSeconds,
+				domain: args.report?.domain,
+				rateLimit: args.report?.rateLimit,
+				sessionMinutes: args.report?.sessionMinutes,
+				authDomainPrefix: args.report?.authDomainPrefix,
+				logs: {
+					bucketName: this.logs.bucketName,
+					bucketArn: this.logs.arn,
+					s3Prefix: LOG_PREFIXES.site,
+				},
 				retainOnDelete: args.protect,
 				tags,
 			},
 			child,
 		);
+		this.logs.authorize({
+			s3: [
+				{ bucketArn: this.lake.arn, prefix: LOG_PREFIXES.lake },
+				{ bucketArn: this.reportSite.bucketArn, prefix: LOG_PREFIXES.site },
+			],
+			cloudfront: true,
+		});
 		this.taskImage = new TaskImage(
 			`${name}-task-image`,
 			{ forceDeleteRepository: !args.protect, tags },
@@ -225,8 +289,8 @@ export class Platform extends pulumi.ComponentResource {
 				manifestTableArn: this.manifest.arn,
 				registryTableName: this.registry.tableName,
 				registryTableArn: this.registry.arn,
-				cpu: args.report.cpu,
-				memoryMb: args.report.memoryMb,
+				cpu: args.report?.cpu,
+				memoryMb: args.report?.memoryMb,
 				logRetentionDays: retention,
 				tags,
 			},
@@ -304,7 +368,8 @@ export class Platform extends pulumi.ComponentResource {
 				`${name}-github`,
 				{
 					repository: args.github.repository,
-					branch: args.github.branch,
+					environment: args.github.environment,
+					workloadBoundaryArn: this.boundary.arn,
 					existingProviderArn: args.github.oidcProviderArn,
 					tags,
 				},

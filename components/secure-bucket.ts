@@ -21,6 +21,10 @@ export interface SecureBucketArgs {
 	 * access control reads without a key policy). Default `"aws:kms"`.
 	 */
 	sseAlgorithm?: "aws:kms" | "AES256";
+	/** With `"aws:kms"`: the customer-managed key (ARN). Default the account's AWS-managed S3 key. */
+	kmsKeyArn?: pulumi.Input<string>;
+	/** S3 server access logs of this bucket: target bucket (name) and key prefix. Default none. */
+	accessLogs?: { bucket: pulumi.Input<string>; prefix: string };
 	/** Keep the bucket (and its objects) when the stack is destroyed, and refuse to delete a non-empty bucket. Default false. */
 	retainOnDelete?: boolean;
 	/** Statements added to the bucket policy after the TLS-only deny. */
@@ -95,13 +99,20 @@ export class SecureBucket extends pulumi.ComponentResource {
 		);
 		this.publicAccessBlock = block;
 		const sse = args.sseAlgorithm ?? "aws:kms";
+		if (args.kmsKeyArn !== undefined && sse !== "aws:kms")
+			throw new Error(
+				`SecureBucket ${name}: kmsKeyArn needs sseAlgorithm "aws:kms"`,
+			);
 		const encryption = new aws.s3.BucketServerSideEncryptionConfiguration(
 			`${name}-encryption`,
 			{
 				bucket: this.bucket.id,
 				rules: [
 					{
-						applyServerSideEncryptionByDefault: { sseAlgorithm: sse },
+						applyServerSideEncryptionByDefault: {
+							sseAlgorithm: sse,
+							kmsMasterKeyId: args.kmsKeyArn,
+						},
 						bucketKeyEnabled: sse === "aws:kms",
 					},
 				],
@@ -133,6 +144,17 @@ export class SecureBucket extends pulumi.ComponentResource {
 			},
 			{ ...child, dependsOn: [versioning] },
 		);
+		const logging = args.accessLogs
+			? new aws.s3.BucketLogging(
+					`${name}-access-logs`,
+					{
+						bucket: this.bucket.id,
+						targetBucket: args.accessLogs.bucket,
+						targetPrefix: args.accessLogs.prefix,
+					},
+					child,
+				)
+			: undefined;
 		if (!args.externalPolicy)
 			this.policy = new aws.s3.BucketPolicy(
 				`${name}-policy`,
@@ -161,6 +183,7 @@ export class SecureBucket extends pulumi.ComponentResource {
 				versioning.id,
 				lifecycle.id,
 				this.policy?.id ?? "external",
+				logging?.id ?? "no access logs",
 			])
 			.apply(() => "ready");
 		this.registerOutputs({

@@ -1,18 +1,16 @@
 /**
  * Stack configuration and component arguments: both stack files validate,
  * every kind of bad value is rejected with a message naming the key (also
- * through the real program under mocks), and the report site's access gate
- * behaves as CloudFront would run it.
+ * through the real program under mocks), the retired report password is
+ * refused with a message, and the report's Lambda@Edge sign-in check behaves
+ * as CloudFront would run it (test/infra-edge-auth.test.ts).
  */
-import * as nodeCrypto from "node:crypto";
-import { runInNewContext } from "node:vm";
 import { describe, expect, it } from "vitest";
 import {
 	CONFIG_NAMESPACE,
 	parseStackConfig,
 	StackConfigError,
 } from "../components/config.ts";
-import { basicAuthFunctionCode } from "../components/report-site.ts";
 import { runProgram, stackConfig } from "./support/infra-harness.ts";
 
 /** A stack file's values without the namespace, as parseStackConfig takes them. */
@@ -52,7 +50,8 @@ describe("stack configuration", () => {
 			promotionGate: 0.7,
 			logRetentionDays: 30,
 			protect: false,
-			report: { username: "spanishgas" },
+			report: { rateLimit: 300, sessionMinutes: 60 },
+			lake: { rawRetentionDays: 90 },
 		});
 	});
 
@@ -98,6 +97,51 @@ describe("stack configuration", () => {
 			/spanishgas:github\.repository: /,
 		],
 		["a boolean as text", { protect: "yes" }, /spanishgas:protect: /],
+		[
+			"a certificate outside us-east-1 (CloudFront cannot use it)",
+			{
+				report: JSON.stringify({
+					domain: {
+						name: "report.spanishgas.example",
+						certificateArn:
+							"arn:aws:acm:eu-west-1:123456789012:certificate/0e1f2a3b-4c5d-6e7f-8091-a2b3c4d5e6f7",
+					},
+				}),
+			},
+			/spanishgas:report\.domain\.certificateArn: an ACM certificate ARN in us-east-1/,
+		],
+		[
+			"a rate limit WAF refuses",
+			{ report: JSON.stringify({ rateLimit: 5 }) },
+			/spanishgas:report\.rateLimit: /,
+		],
+		[
+			"a Cognito domain prefix Cognito refuses",
+			{ report: JSON.stringify({ authDomainPrefix: "spanishgas-cognito" }) },
+			/spanishgas:report\.authDomainPrefix: must not contain/,
+		],
+		[
+			"a raw retention of zero days",
+			{ lake: JSON.stringify({ rawRetentionDays: 0 }) },
+			/spanishgas:lake\.rawRetentionDays: /,
+		],
+		[
+			"the old report user name",
+			{ report: JSON.stringify({ username: "spanishgas" }) },
+			/spanishgas:report\.username: unknown key/,
+		],
+		[
+			"the old deploy branch (deploys go through an environment now)",
+			{ github: JSON.stringify({ repository: "a/b", branch: "main" }) },
+			/spanishgas:github\.branch: unknown key/,
+		],
+		[
+			"an environment name GitHub refuses",
+			{
+				github: JSON.stringify({ repository: "a/b", environment: "prod env" }),
+			},
+			/spanishgas:github\.environment: /,
+		],
 	];
 	for (const [what, values, message] of bad)
 		it(`rejects ${what}, naming the key`, () => {
@@ -112,72 +156,18 @@ describe("stack configuration", () => {
 		).rejects.toThrow(/spanishgas:maxConcurrency: /);
 	}, 60_000);
 
-	it("the program fails without the report secret, saying how to set it", async () => {
-		await expect(runProgram("dev", { withSecret: false })).rejects.toThrow(
-			/spanishgas:reportPassword: missing.*pulumi config set --secret reportPassword/,
-		);
-	}, 60_000);
-
-	it("the program refuses a short report password and a missing region", async () => {
+	it("the program needs no secret, and refuses a leftover report password saying what replaced it", async () => {
+		const run = await runProgram("dev");
+		expect(run.outputs.reportUserPoolId).toBeDefined();
 		await expect(
 			runProgram("dev", {
-				overrides: { "spanishgas:reportPassword": "short" },
+				overrides: { "spanishgas:reportPassword": "correct-horse-battery" },
 			}),
 		).rejects.toThrow(
-			/spanishgas:reportPassword: must be at least 12 characters/,
+			/spanishgas:reportPassword: no longer used: the report signs people in with Cognito.*pulumi config rm reportPassword/,
 		);
 		await expect(runProgram("dev", { remove: ["aws:region"] })).rejects.toThrow(
 			/aws:region: .*not set/,
 		);
-	}, 60_000);
-});
-
-describe("report site access gate (CloudFront Function)", () => {
-	const code = basicAuthFunctionCode("spanishgas", "correct-horse-battery");
-	type Request = { uri: string; headers: Record<string, { value: string }> };
-	const run = (request: Request) => {
-		const ctx: Record<string, unknown> = {
-			require: (m: string) => {
-				if (m !== "crypto") throw new Error(`no module ${m}`);
-				return nodeCrypto;
-			},
-			event: { request },
-		};
-		runInNewContext(`${code}\nresult = handler(event);`, ctx);
-		return ctx.result as Request & { statusCode?: number };
-	};
-	const basic = (user: string, pw: string) => ({
-		authorization: {
-			value: `Basic ${Buffer.from(`${user}:${pw}`).toString("base64")}`,
-		},
-	});
-
-	it("asks for credentials without them and refuses wrong ones", () => {
-		expect(run({ uri: "/", headers: {} }).statusCode).toBe(401);
-		expect(
-			run({ uri: "/", headers: basic("spanishgas", "wrong-password-123") })
-				.statusCode,
-		).toBe(401);
-		expect(
-			run({ uri: "/", headers: basic("admin", "correct-horse-battery") })
-				.statusCode,
-		).toBe(401);
-	});
-
-	it("passes the right credentials through and maps folders to index.html", () => {
-		const ok = basic("spanishgas", "correct-horse-battery");
-		expect(run({ uri: "/", headers: ok }).uri).toBe("/index.html");
-		expect(run({ uri: "/churn/", headers: ok }).uri).toBe("/churn/index.html");
-		expect(run({ uri: "/churn", headers: ok }).uri).toBe("/churn/index.html");
-		expect(run({ uri: "/_app/x.js", headers: ok }).uri).toBe("/_app/x.js");
-	});
-
-	it("refuses a short password or a user name with a colon", () => {
-		expect(() => basicAuthFunctionCode("spanishgas", "short")).toThrow(
-			/at least 12 characters/,
-		);
-		expect(() => basicAuthFunctionCode("a:b", "long-enough-password")).toThrow(
-			/username/,
-		);
-	});
+	}, 120_000);
 });

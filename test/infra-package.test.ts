@@ -93,7 +93,13 @@ let definition: Record<string, unknown>;
 const fns = new Map<string, Packaged>();
 /** S3 requests through the audit proxy: which function made them. */
 /** DynamoDB requests through the audit proxy: operation and table. */
-const dynamoLog: Array<{ fn: string; action: string; table?: string }> = [];
+const dynamoLog: Array<{
+	fn: string;
+	action: string;
+	table?: string;
+	/** The partition key the request names (dynamodb:LeadingKeys), if any. */
+	leadingKey?: string;
+}> = [];
 const tableArns = new Map<string, string>();
 const s3Log: Array<{
 	fn: string;
@@ -169,12 +175,30 @@ function dynamoAuditProxy(target: string): Server {
 			const body = Buffer.concat(chunks);
 			const op = String(req.headers["x-amz-target"] ?? "").split(".")[1] ?? "";
 			let table: string | undefined;
+			let leadingKey: string | undefined;
 			try {
-				table = JSON.parse(body.toString("utf8")).TableName;
+				const b = JSON.parse(body.toString("utf8"));
+				table = b.TableName;
+				// GetItem/UpdateItem/DeleteItem name Key, PutItem Item; a Query binds pk in its values.
+				leadingKey =
+					b.Key?.pk?.S ??
+					b.Item?.pk?.S ??
+					(op === "Query"
+						? (
+								Object.values(b.ExpressionAttributeValues ?? {}) as Array<{
+									S?: string;
+								}>
+							).find((v) => v.S?.includes("#"))?.S
+						: undefined);
 			} catch {
 				table = undefined;
 			}
-			dynamoLog.push({ fn: currentFn, action: `dynamodb:${op}`, table });
+			dynamoLog.push({
+				fn: currentFn,
+				action: `dynamodb:${op}`,
+				table,
+				leadingKey,
+			});
 			forward(req, res, t).end(body);
 		});
 	});
@@ -217,6 +241,39 @@ async function uploadBatch(dir: string, prefix: string) {
 			await readFile(path),
 		);
 	}
+}
+
+/** IAM's StringLike: `*` any run of characters, `?` one. */
+function like(pattern: string, value: string): boolean {
+	return new RegExp(
+		`^${pattern
+			.replace(/[.+^${}()|[\]\\]/g, "\\$&")
+			.replace(/\*/g, ".*")
+			.replace(/\?/g, ".")}$`,
+	).test(value);
+}
+
+/**
+ * The two condition forms the stack's policies use, as IAM evaluates them:
+ * StringLike on a single-valued key, and ForAllValues:StringLike on a
+ * multi-valued one (true when the request has no value). Any other operator
+ * fails the audit, so a new condition cannot pass unexamined.
+ */
+function conditionHolds(
+	condition: Record<string, Record<string, unknown>> | undefined,
+	context: Record<string, string | undefined>,
+): boolean {
+	for (const [op, keys] of Object.entries(condition ?? {}))
+		for (const [key, patterns] of Object.entries(keys)) {
+			const ps = (Array.isArray(patterns) ? patterns : [patterns]).map(String);
+			const v = context[key];
+			if (op === "StringLike") {
+				if (v === undefined || !ps.some((p) => like(p, v))) return false;
+			} else if (op === "ForAllValues:StringLike") {
+				if (v !== undefined && !ps.some((p) => like(p, v))) return false;
+			} else return false;
+		}
+	return true;
 }
 
 let peerEnv: Record<string, string> = {};
@@ -596,19 +653,17 @@ describe("packaged Lambda archives (dev stack)", () => {
 
 	it("every S3 request of every function is allowed by that function's deployed role policy", () => {
 		expect(s3Log.length).toBeGreaterThan(20);
-		const grants = (fn: string, action: string) => {
-			const p = fns.get(fn)?.policy as PolicyDocument;
-			return p.Statement.filter((s) =>
-				(Array.isArray(s.Action) ? s.Action : [s.Action]).includes(action),
-			).flatMap((s) => (Array.isArray(s.Resource) ? s.Resource : [s.Resource]));
-		};
-		const allows = (fn: string, action: string, arn: string) =>
-			grants(fn, action).some((g) =>
-				new RegExp(
-					`^${String(g)
-						.replace(/[.+?^${}()|[\]\\]/g, "\\$&")
-						.replace(/\*/g, ".*")}$`,
-				).test(arn),
+		const allows = (fn: string, action: string, arn: string, prefix?: string) =>
+			(
+				(fns.get(fn)?.policy as PolicyDocument | undefined)?.Statement ?? []
+			).some(
+				(s) =>
+					(Array.isArray(s.Action) ? s.Action : [s.Action]).includes(action) &&
+					(Array.isArray(s.Resource) ? s.Resource : [s.Resource]).some((g) =>
+						like(String(g), arn),
+					) &&
+					// The s3:prefix condition of a ListBucket grant, evaluated as IAM does.
+					conditionHolds(s.Condition, { "s3:prefix": prefix ?? "" }),
 			);
 		const denied: string[] = [];
 		const byFn: Record<string, number> = {};
@@ -628,7 +683,7 @@ describe("packaged Lambda archives (dev stack)", () => {
 				r.key === undefined
 					? `arn:aws:s3:::${bucket}`
 					: `arn:aws:s3:::${bucket}/${r.key}`;
-			if (!allows(r.fn, action, arn))
+			if (!allows(r.fn, action, arn, r.list))
 				denied.push(`${r.fn}: ${action} ${r.key ?? `list ${r.list}`}`);
 		}
 		console.log("[infra] S3 requests per function", JSON.stringify(byFn));
@@ -654,7 +709,9 @@ describe("packaged Lambda archives (dev stack)", () => {
 		const denied: string[] = [];
 		const seen = new Set<string>();
 		for (const r of dynamoLog) {
-			seen.add(`${r.fn} ${r.action} ${r.table}`);
+			seen.add(
+				`${r.fn} ${r.action} ${r.table} ${r.leadingKey?.replace(/#.*/, "#…") ?? ""}`,
+			);
 			const arn = r.table ? tableArns.get(r.table) : undefined;
 			const policy = fns.get(r.fn)?.policy as PolicyDocument;
 			const ok =
@@ -666,9 +723,15 @@ describe("packaged Lambda archives (dev stack)", () => {
 						) &&
 						(Array.isArray(st.Resource) ? st.Resource : [st.Resource]).includes(
 							arn,
-						),
+						) &&
+						conditionHolds(st.Condition, {
+							"dynamodb:LeadingKeys": r.leadingKey,
+						}),
 				);
-			if (!ok) denied.push(`${r.fn}: ${r.action} on ${r.table}`);
+			if (!ok)
+				denied.push(
+					`${r.fn}: ${r.action} on ${r.table} (key ${r.leadingKey ?? "none"})`,
+				);
 		}
 		console.log(`[infra] DynamoDB requests:\n${[...seen].join("\n")}`);
 		expect(denied).toEqual([]);

@@ -8,9 +8,11 @@ import {
 	DISTRIBUTED_MAP_ACCESS,
 	LAMBDA_STAGES,
 	METRIC_NAMESPACE,
+	MODEL_ITEMS,
 	type PolicyDocument,
 	type PolicyStatement,
 	REPORT_ACCESS,
+	RUN_ITEMS,
 	STAGE_ACCESS,
 	TRIGGER_ACCESS,
 } from "../../components/access.ts";
@@ -28,8 +30,13 @@ import {
 	REGION,
 	runProgram,
 	stackConfig,
-	TEST_PASSWORD,
 } from "./infra-harness.ts";
+import {
+	ALLOW_EVERYTHING,
+	decide,
+	POWER_USER_ACCESS,
+	type Request,
+} from "./infra-iam.ts";
 
 const T = {
 	bucket: "aws:s3/bucket:Bucket",
@@ -60,6 +67,19 @@ const T = {
 	oidc: "aws:iam/openIdConnectProvider:OpenIdConnectProvider",
 	subnet: "aws:ec2/subnet:Subnet",
 	sg: "aws:ec2/securityGroup:SecurityGroup",
+	kmsKey: "aws:kms/key:Key",
+	logging: "aws:s3/bucketLogging:BucketLogging",
+	iamPolicy: "aws:iam/policy:Policy",
+	attachment: "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
+	userPool: "aws:cognito/userPool:UserPool",
+	userPoolClient: "aws:cognito/userPoolClient:UserPoolClient",
+	userGroup: "aws:cognito/userGroup:UserGroup",
+	webAcl: "aws:wafv2/webAcl:WebAcl",
+	logSource: "aws:cloudwatch/logDeliverySource:LogDeliverySource",
+	logDestination:
+		"aws:cloudwatch/logDeliveryDestination:LogDeliveryDestination",
+	logDelivery: "aws:cloudwatch/logDelivery:LogDelivery",
+	ssmParameter: "aws:ssm/parameter:Parameter",
 } as const;
 
 const asArray = <X>(x: X | X[] | undefined): X[] =>
@@ -97,6 +117,8 @@ export function describeStack(
 		let run: ProgramRun;
 		const cfg = config(stack, overrides);
 		const lake = () => run.byName(T.bucket, "-lake");
+		const alertKey = () =>
+			run.ofType(T.kmsKey).filter((k) => !k.name.endsWith("-lake-key"))[0];
 		const fnOf = (stage: string) => run.byName(T.fn, `spanishgas-${stage}`);
 		const policyOf = (logical: string): PolicyDocument =>
 			JSON.parse(run.byName(T.rolePolicy, logical).inputs.policy);
@@ -112,18 +134,21 @@ export function describeStack(
 			console.log(`[infra] ${stack} inventory`, JSON.stringify(counts));
 			const stages = LAMBDA_STAGES.length;
 			const github = cfg.json("github") ? 1 : 0;
-			expect(counts[T.fn]).toBe(stages + 1); // stages + trigger
+			expect(counts[T.fn]).toBe(stages + 1 + 1); // stages + trigger + report sign-in (Lambda@Edge)
 			expect(counts["spanishgas:pipeline:PipelineStage"]).toBe(stages);
 			expect(counts[T.logGroup]).toBe(stages + 1 + 1 + 1); // functions, state machine, report task
 			expect(counts[T.sfn]).toBe(1);
 			expect(counts[T.table]).toBe(2);
-			expect(counts[T.bucket]).toBe(2);
+			expect(counts[T.bucket]).toBe(3); // lake, report site, logs
 			expect(counts[T.topic]).toBe(1);
 			expect(counts[T.subscription]).toBe(1);
 			expect(counts[T.schedule]).toBe(1);
 			expect(counts[T.notification]).toBe(1);
 			expect(counts[T.distribution]).toBe(1);
-			expect(counts[T.cfFunction]).toBe(1);
+			expect(counts[T.cfFunction] ?? 0).toBe(0); // the Basic-auth gate is gone
+			expect(counts[T.userPool]).toBe(1);
+			expect(counts[T.webAcl]).toBe(1);
+			expect(counts[T.logDelivery]).toBe(1);
 			expect(counts[T.oac]).toBe(1);
 			expect(counts[T.image]).toBe(1);
 			expect(counts[T.taskDef]).toBe(1);
@@ -131,10 +156,12 @@ export function describeStack(
 			expect(counts[T.oidc] ?? 0).toBe(
 				github && !cfg.json("github")?.oidcProviderArn ? 1 : 0,
 			);
-			// stage roles + trigger + state machine + scheduler + task + execution (+ deploy + preview)
-			expect(counts[T.role]).toBe(stages + 1 + 1 + 1 + 2 + 2 * github);
+			// stage roles + trigger + state machine + scheduler + task + execution + edge sign-in (+ deploy + preview)
+			expect(counts[T.role]).toBe(stages + 1 + 1 + 1 + 2 + 1 + 2 * github);
 			expect(counts["spanishgas:index:Platform"]).toBe(1);
-			expect(run.outputs.reportUrl).toBe("https://d1234abcd.cloudfront.net/");
+			expect(run.outputs.reportUrl).toBe(
+				`https://${cfg.json("report")?.domain?.name ?? "d1234abcd.cloudfront.net"}/`,
+			);
 			expect(run.outputs.uploadInstructions).toMatch(
 				new RegExp(`s3://${lake().state.bucket}/raw/<batch_id>/`),
 			);
@@ -201,6 +228,99 @@ export function describeStack(
 			).toEqual({ noncurrentDays: 30 });
 		});
 
+		it("the lake is encrypted with its own rotating KMS key, usable only through S3 in this account, and logs every access to the log bucket", () => {
+			const key = run.byName(T.kmsKey, "-lake-key");
+			expect(key.inputs).toMatchObject({
+				enableKeyRotation: true,
+				deletionWindowInDays: 30,
+			});
+			const sse = run.ofType(T.sse).find((e) => e.inputs.bucket === lake().id)
+				?.inputs.rules[0];
+			expect(sse).toEqual({
+				applyServerSideEncryptionByDefault: {
+					sseAlgorithm: "aws:kms",
+					kmsMasterKeyId: key.state.arn,
+				},
+				bucketKeyEnabled: true,
+			});
+			// The key policy: the account administers it; anyone else only through S3 here.
+			const policy = JSON.parse(key.inputs.policy) as PolicyDocument;
+			for (const st of policy.Statement) {
+				expect(st.Effect).toBe("Allow");
+				const principal = (st.Principal as { AWS?: string }).AWS;
+				if (principal === `arn:aws:iam::${ACCOUNT}:root`) continue;
+				expect(st.Condition, st.Sid).toEqual({
+					StringEquals: {
+						"kms:CallerAccount": ACCOUNT,
+						"kms:ViaService": `s3.${REGION}.amazonaws.com`,
+					},
+				});
+				for (const a of asArray(st.Action))
+					expect(a, st.Sid).toMatch(
+						/^kms:(Encrypt|Decrypt|ReEncrypt\*|GenerateDataKey\*|DescribeKey)$/,
+					);
+			}
+			// S3 server access logs of the lake and the site go to the dedicated log bucket.
+			const logs = run.byName(T.bucket, "-logs");
+			const logging = (b: Json) =>
+				run.ofType(T.logging).find((l) => l.inputs.bucket === b.id)?.inputs;
+			expect(logging(lake())).toEqual({
+				bucket: lake().id,
+				targetBucket: logs.state.bucket,
+				targetPrefix: "s3/lake/",
+			});
+			expect(
+				logging(run.byName(T.bucket, "-report-content"))?.targetBucket,
+			).toBe(logs.state.bucket);
+			expect(logging(logs)).toBeUndefined();
+			// Logs: SSE-S3 (S3 access logging cannot write SSE-KMS), expiring, and only the log service, per source.
+			expect(
+				run.ofType(T.sse).find((e) => e.inputs.bucket === logs.id)?.inputs
+					.rules[0].applyServerSideEncryptionByDefault.sseAlgorithm,
+			).toBe("AES256");
+			const logPolicy = JSON.parse(
+				run.ofType(T.bucketPolicy).find((p) => p.inputs.bucket === logs.id)
+					?.inputs.policy,
+			) as PolicyDocument;
+			const s3Logs = logPolicy.Statement.filter(
+				(s) =>
+					(s.Principal as { Service?: string })?.Service ===
+					"logging.s3.amazonaws.com",
+			);
+			expect(
+				s3Logs.map((s) => [
+					s.Resource,
+					s.Condition?.ArnEquals?.["aws:SourceArn"],
+				]),
+			).toEqual([
+				[`${logs.state.arn}/s3/lake/*`, lake().state.arn],
+				[
+					`${logs.state.arn}/s3/report-site/*`,
+					run.byName(T.bucket, "-report-content").state.arn,
+				],
+			]);
+			for (const s of s3Logs)
+				expect(s.Condition?.StringEquals).toEqual({
+					"aws:SourceAccount": ACCOUNT,
+				});
+		});
+
+		it("raw uploads (personal data) expire after the configured retention", () => {
+			const rules = run
+				.ofType(T.lifecycle)
+				.find((l) => l.inputs.bucket === lake().id)?.inputs
+				.rules as Array<Json>;
+			const raw = rules.filter((r) => r.filter?.prefix === "raw/");
+			expect(raw).toEqual([
+				{
+					id: "raw-expiry",
+					status: "Enabled",
+					filter: { prefix: "raw/" },
+					expiration: { days: cfg.json("lake")?.rawRetentionDays ?? 90 },
+				},
+			]);
+		});
+
 		it("every stage function runs the packaged runtime on nodejs22.x with its own role, log group, sizes and environment", () => {
 			const retention = cfg.json("logRetentionDays");
 			const lambdaCfg = cfg.json("lambda") ?? {};
@@ -249,16 +369,18 @@ export function describeStack(
 			const manifestArn = run.byName(T.table, "-manifest").state.arn;
 			const registryArn = run.byName(T.table, "-registry").state.arn;
 			const topicArn = run.ofType(T.topic)[0].state.arn;
-			const keyArn = run.ofType("aws:kms/key:Key")[0].state.arn;
+			const keyArn = alertKey().state.arn;
 			const check = (
 				who: string,
 				doc: PolicyDocument,
 				access: typeof REPORT_ACCESS,
 			) => {
 				const allowedObjects = (actions: string[]) =>
-					actions.some((a) => a === "s3:GetObject")
-						? access.reads
-						: access.writes;
+					actions.includes("s3:DeleteObject")
+						? (access.deletes ?? [])
+						: actions.some((a) => a === "s3:GetObject")
+							? access.reads
+							: access.writes;
 				for (const s of doc.Statement) {
 					expect(s.Effect, who).toBe("Allow");
 					const actions = asArray(s.Action);
@@ -266,6 +388,9 @@ export function describeStack(
 					for (const a of actions) {
 						expect(a, `${who}: wildcard action`).not.toMatch(/\*/);
 					}
+					// Reads and deletes are never granted by a write grant.
+					if (actions.includes("s3:DeleteObject"))
+						expect(actions, who).toEqual(["s3:DeleteObject"]);
 					for (const r of resources) {
 						if (r === "*") {
 							// Only metric publishing, scoped by its namespace condition.
@@ -279,6 +404,14 @@ export function describeStack(
 							if (actions.includes("s3:ListBucket")) {
 								expect(actions, who).toEqual(["s3:ListBucket"]);
 								expect(r).toBe(lakeArn);
+								// Listing only where the stage reads (or lists), never the whole bucket.
+								expect(s.Condition, `${who}: ListBucket`).toEqual({
+									StringLike: {
+										"s3:prefix": [
+											...new Set([...access.reads, ...(access.lists ?? [])]),
+										],
+									},
+								});
 								continue;
 							}
 							expect(r.startsWith(`${lakeArn}/`), `${who}: ${r}`).toBe(true);
@@ -289,7 +422,7 @@ export function describeStack(
 							// A write grant of one stage is never reads of everything.
 							expect(key.length).toBeGreaterThan(2);
 						} else if (actions.some((a) => a.startsWith("dynamodb:"))) {
-							const table = r.replace(/\/index\/\*$/, "");
+							const table = r;
 							if (table === manifestArn)
 								expect(access.manifest, who).not.toBe("none");
 							else if (table === registryArn)
@@ -301,6 +434,25 @@ export function describeStack(
 								expect(level, who).toBe("readwrite");
 							else if (actions.includes("dynamodb:UpdateItem"))
 								expect(["update", "readwrite"], who).toContain(level);
+							if (actions.includes("dynamodb:Scan")) {
+								// Scan names no key: alone, on the manifest, for readers only.
+								expect(actions, who).toEqual(["dynamodb:Scan"]);
+								expect(table, who).toBe(manifestArn);
+								expect(["read", "readwrite"], who).toContain(level);
+								continue;
+							}
+							// Every keyed action is limited to the item kinds the stage uses.
+							expect(
+								s.Condition,
+								`${who}: ${actions} without LeadingKeys`,
+							).toEqual({
+								"ForAllValues:StringLike": {
+									"dynamodb:LeadingKeys":
+										table === manifestArn
+											? [...(access.manifestKeys ?? RUN_ITEMS)]
+											: [...MODEL_ITEMS],
+								},
+							});
 						} else if (actions.includes("sns:Publish")) {
 							expect(r).toBe(topicArn);
 							expect(access.alerts).toBe(true);
@@ -334,6 +486,23 @@ export function describeStack(
 				expect(granted("LakeWrite").sort()).toEqual(
 					[...new Set(STAGE_ACCESS[stage].writes)].sort(),
 				);
+				// The runtime never deletes from the lake: no stage may.
+				expect(
+					doc.Statement.flatMap((s) => asArray(s.Action)),
+					stage,
+				).not.toContain("s3:DeleteObject");
+				// Keyed table actions only on the manifest's and registry's own item kinds.
+				for (const s of doc.Statement.filter((s) =>
+					asArray(s.Action).some((a) => a.startsWith("dynamodb:")),
+				)) {
+					const keys = s.Condition?.["ForAllValues:StringLike"]?.[
+						"dynamodb:LeadingKeys"
+					] as string[] | undefined;
+					if (asArray(s.Action).includes("dynamodb:Scan")) continue;
+					expect(keys, `${stage} ${s.Sid}`).toBeDefined();
+					for (const k of keys ?? [])
+						expect(["RUN#*", "BATCH#*", "MODEL#*"], stage).toContain(k);
+				}
 			}
 			check(
 				"trigger",
@@ -586,7 +755,7 @@ export function describeStack(
 			});
 		});
 
-		it("the report site is private behind CloudFront with origin access control and a Basic-auth gate from the secret", () => {
+		it("the report site is private behind CloudFront with origin access control, and every request passes the Cognito sign-in check at the edge", () => {
 			const site = run.byName(T.bucket, "-report-content");
 			const dist = run.ofType(T.distribution)[0];
 			const oac = run.ofType(T.oac)[0];
@@ -602,15 +771,77 @@ export function describeStack(
 			});
 			const behavior = dist.inputs.defaultCacheBehavior;
 			expect(behavior.viewerProtocolPolicy).toBe("redirect-to-https");
-			const gate = run.ofType(T.cfFunction)[0];
-			expect(behavior.functionAssociations).toEqual([
-				{ eventType: "viewer-request", functionArn: gate.state.arn },
+			// The one way in: the Lambda@Edge check on the viewer request (no shared-password function).
+			const edge = run.byName(T.fn, "-report-auth");
+			expect(edge.inputs).toMatchObject({
+				region: "us-east-1",
+				publish: true,
+				runtime: "nodejs22.x",
+				memorySize: 128,
+				timeout: 5,
+			});
+			expect(behavior.functionAssociations ?? []).toEqual([]);
+			expect(behavior.lambdaFunctionAssociations).toEqual([
+				{
+					eventType: "viewer-request",
+					lambdaArn: edge.state.qualifiedArn,
+					includeBody: false,
+				},
 			]);
-			const code = gate.inputs.code as string;
-			expect(code).not.toContain(TEST_PASSWORD);
-			expect(code).not.toContain(
-				Buffer.from(`spanishgas:${TEST_PASSWORD}`).toString("base64"),
+			expect(dist.inputs.cacheBehaviors ?? []).toEqual([]);
+			// The user pool: administrators add people, MFA for everyone, strong passwords.
+			const pool = run.ofType(T.userPool)[0];
+			expect(pool.inputs).toMatchObject({
+				adminCreateUserConfig: { allowAdminCreateUserOnly: true },
+				mfaConfiguration: "ON",
+				softwareTokenMfaConfiguration: { enabled: true },
+			});
+			expect(pool.inputs.passwordPolicy.minimumLength).toBeGreaterThanOrEqual(
+				12,
 			);
+			const group = run.ofType(T.userGroup)[0];
+			expect(group.inputs).toMatchObject({
+				userPoolId: pool.id,
+				name: "report-readers",
+			});
+			const siteHost =
+				cfg.json("report")?.domain?.name ?? dist.state.domainName;
+			// A public client for the code flow only, back to this site alone.
+			const client = run.ofType(T.userPoolClient)[0];
+			expect(client.inputs).toMatchObject({
+				userPoolId: pool.id,
+				generateSecret: false,
+				allowedOauthFlows: ["code"],
+				allowedOauthScopes: ["openid", "email"],
+				supportedIdentityProviders: ["COGNITO"],
+				callbackUrls: [`https://${siteHost}/_auth/callback`],
+				logoutUrls: [`https://${siteHost}/`],
+				preventUserExistenceErrors: "ENABLED",
+			});
+			expect(client.inputs.allowedOauthFlows).not.toContain("implicit");
+			// What the edge function checks tokens against: this pool, this client, the readers group.
+			const param = run.ofType(T.ssmParameter)[0];
+			expect(param.inputs.region).toBe("us-east-1");
+			expect(JSON.parse(param.inputs.insecureValue)).toEqual({
+				issuer: `https://cognito-idp.${REGION}.amazonaws.com/${pool.id}`,
+				clientId: client.id,
+				authDomain: `https://spanishgas-report-${stack}-${ACCOUNT}.auth.${REGION}.amazoncognito.com`,
+				group: "report-readers",
+			});
+			// The function's code (edgeAuthCode) reads this parameter: test/infra-config.test.ts runs it.
+			expect(param.inputs.name).toBe(`/spanishgas/${stack}/report-auth`);
+			// The edge role reads that parameter and writes its logs, nothing else.
+			const edgePolicy = policyOf("-report-auth-policy");
+			expect(edgePolicy.Statement.map((s) => [s.Action, s.Resource])).toEqual([
+				[
+					["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
+					`arn:aws:logs:*:${ACCOUNT}:log-group:/aws/lambda/us-east-1.${edge.state.name}:*`,
+				],
+				[
+					"ssm:GetParameter",
+					`arn:aws:ssm:us-east-1:${ACCOUNT}:parameter${param.inputs.name}`,
+				],
+			]);
 			const policy = JSON.parse(
 				run.ofType(T.bucketPolicy).find((p) => p.inputs.bucket === site.id)
 					?.inputs.policy,
@@ -626,6 +857,81 @@ export function describeStack(
 					Condition: { StringEquals: { "AWS:SourceArn": dist.state.arn } },
 				},
 			]);
+		});
+
+		it("the distribution has a WAF web ACL with a per-IP rate limit, access logs to the log bucket, and the default certificate unless a domain is set", () => {
+			const dist = run.ofType(T.distribution)[0];
+			const acl = run.ofType(T.webAcl)[0];
+			expect(dist.inputs.webAclId).toBe(acl.state.arn);
+			expect(acl.inputs).toMatchObject({
+				scope: "CLOUDFRONT",
+				region: "us-east-1",
+				defaultAction: { allow: {} },
+			});
+			const rate = (acl.inputs.rules as Json[]).find(
+				(r) => r.statement.rateBasedStatement,
+			);
+			expect(rate?.action).toEqual({ block: {} });
+			const limit = cfg.json("report")?.rateLimit ?? 300;
+			expect(rate?.statement.rateBasedStatement).toEqual({
+				limit,
+				evaluationWindowSec: 300,
+				aggregateKeyType: "IP",
+			});
+			expect(rate?.priority).toBe(0);
+			// Standard logging v2: the distribution → a destination that is the log bucket.
+			const logs = run.byName(T.bucket, "-logs");
+			const source = run.ofType(T.logSource)[0];
+			expect(source.inputs).toMatchObject({
+				logType: "ACCESS_LOGS",
+				resourceArn: dist.state.arn,
+				region: "us-east-1",
+			});
+			const destination = run.ofType(T.logDestination)[0];
+			expect(
+				destination.inputs.deliveryDestinationConfiguration
+					.destinationResourceArn,
+			).toBe(logs.state.arn);
+			expect(run.ofType(T.logDelivery)[0].inputs).toMatchObject({
+				deliverySourceName: source.inputs.name,
+				deliveryDestinationArn: destination.state.arn,
+			});
+			// The log bucket admits CloudFront's log delivery only for this account's sources.
+			const logPolicy = JSON.parse(
+				run.ofType(T.bucketPolicy).find((p) => p.inputs.bucket === logs.id)
+					?.inputs.policy,
+			) as PolicyDocument;
+			const cf = logPolicy.Statement.find(
+				(s) => s.Sid === "CloudFrontAccessLogs",
+			);
+			expect(cf).toEqual({
+				Sid: "CloudFrontAccessLogs",
+				Effect: "Allow",
+				Principal: { Service: "delivery.logs.amazonaws.com" },
+				Action: "s3:PutObject",
+				Resource: `${logs.state.arn}/AWSLogs/${ACCOUNT}/CloudFront/*`,
+				Condition: {
+					StringEquals: {
+						"aws:SourceAccount": ACCOUNT,
+						"s3:x-amz-acl": "bucket-owner-full-control",
+					},
+					ArnLike: {
+						"aws:SourceArn": `arn:aws:logs:us-east-1:${ACCOUNT}:delivery-source:*`,
+					},
+				},
+			});
+			const domain = cfg.json("report")?.domain;
+			if (domain) {
+				expect(dist.inputs.aliases).toEqual([domain.name]);
+				expect(dist.inputs.viewerCertificate).toEqual({
+					acmCertificateArn: domain.certificateArn,
+					sslSupportMethod: "sni-only",
+					minimumProtocolVersion: "TLSv1.2_2021",
+				});
+			} else
+				expect(dist.inputs.viewerCertificate).toEqual({
+					cloudfrontDefaultCertificate: true,
+				});
 		});
 
 		it("the report build is an awsx ECR image run as a Fargate task with the lake, site and tables", () => {
@@ -685,50 +991,289 @@ export function describeStack(
 			expect(untagged.map((r) => r.name)).toEqual([]);
 		});
 
-		it("GitHub OIDC roles exist exactly when the stack names a repository, limited to it", () => {
+		it("every role carries the workload permissions boundary, which caps it without breaking it", () => {
+			const boundary = run.byName(T.iamPolicy, "spanishgas-boundary");
+			const boundaryDoc = JSON.parse(boundary.inputs.policy) as PolicyDocument;
+			const ci = (name: string) =>
+				name.endsWith("-github-deploy") || name.endsWith("-github-preview");
+			const roles = run.ofType(T.role).filter((r) => !ci(r.name));
+			expect(roles.length).toBeGreaterThan(12);
+			for (const r of roles)
+				expect(r.inputs.permissionsBoundary, r.name).toBe(boundary.state.arn);
+			// The cap: no IAM but PassRole, no STS, nothing organisation-wide, no wildcards.
+			for (const st of boundaryDoc.Statement) {
+				expect(st.Effect).toBe("Allow");
+				for (const a of asArray(st.Action)) {
+					expect(a, "boundary wildcard").not.toMatch(/\*/);
+					if (a.startsWith("iam:")) expect(a).toBe("iam:PassRole");
+					expect(a).not.toMatch(/^(sts|organizations|account):/);
+				}
+			}
+			// Not breaking: every action any role is granted is inside the boundary.
+			for (const r of roles) {
+				const docs = run
+					.ofType(T.rolePolicy)
+					.filter(
+						(p) => p.inputs.role === r.id || p.inputs.role === r.state.name,
+					)
+					.map((p) => JSON.parse(p.inputs.policy) as PolicyDocument);
+				expect(docs.length, r.name).toBeGreaterThan(0);
+				for (const d of docs)
+					for (const st of d.Statement)
+						for (const a of asArray(st.Action))
+							for (const res of asArray(st.Resource))
+								expect(
+									decide([ALLOW_EVERYTHING], boundaryDoc, {
+										action: a,
+										resource: res,
+									}),
+									`${r.name}: ${a} outside the boundary`,
+								).toBe("allow");
+			}
+			expect(
+				run.ofType(T.attachment).filter((a) => !a.name.includes("-github-")),
+			).toEqual([]);
+		});
+
+		it("GitHub OIDC roles exist exactly when the stack names a repository: deploys only from the stack's GitHub environment, and the deploy role cannot escalate", () => {
 			const github = cfg.json("github") as
-				| { repository: string; branch?: string }
+				| { repository: string; environment?: string }
 				| undefined;
-			const deploy = run.resources.filter(
+			const deploys = run.resources.filter(
 				(r) => r.type === T.role && r.name.endsWith("-github-deploy"),
 			);
 			if (!github) {
-				expect(deploy).toHaveLength(0);
+				expect(deploys).toHaveLength(0);
 				return;
 			}
+			const deploy = deploys[0];
 			const trust = JSON.parse(
-				deploy[0].inputs.assumeRolePolicy,
+				deploy.inputs.assumeRolePolicy,
 			) as PolicyDocument;
-			expect(trust.Statement[0].Condition?.StringEquals).toEqual({
-				"token.actions.githubusercontent.com:aud": "sts.amazonaws.com",
-				"token.actions.githubusercontent.com:sub": `repo:${github.repository}:ref:refs/heads/${github.branch ?? "main"}`,
-			});
-			const preview = run.byName(T.role, "-github-preview");
-			expect(
-				(JSON.parse(preview.inputs.assumeRolePolicy) as PolicyDocument)
-					.Statement[0].Condition?.StringEquals,
-			).toMatchObject({
-				"token.actions.githubusercontent.com:sub": `repo:${github.repository}:pull_request`,
+			expect(trust.Statement).toHaveLength(1);
+			expect(trust.Statement[0].Condition).toEqual({
+				StringEquals: {
+					"token.actions.githubusercontent.com:aud": "sts.amazonaws.com",
+					"token.actions.githubusercontent.com:sub": `repo:${github.repository}:environment:${github.environment ?? stack}`,
+				},
 			});
 			const attached = (role: Json) =>
 				run
-					.ofType("aws:iam/rolePolicyAttachment:RolePolicyAttachment")
+					.ofType(T.attachment)
 					.filter((p) => p.inputs.role === role.state.name)
 					.map((p) => p.inputs.policyArn);
-			expect(attached(preview)).toEqual([
-				"arn:aws:iam::aws:policy/ReadOnlyAccess",
-			]);
-			expect(attached(deploy[0])).toEqual([
+			expect(attached(deploy)).toEqual([
 				"arn:aws:iam::aws:policy/PowerUserAccess",
 			]);
-			const iam = policyOf("-github-deploy-platform-iam");
-			for (const s of iam.Statement)
-				for (const r of asArray(s.Resource))
-					expect(r).toMatch(
-						new RegExp(
-							`^arn:aws:iam::${ACCOUNT}:(role/spanishgas/\\*|oidc-provider/token.actions.githubusercontent.com|role/aws-service-role/\\*)$`,
-						),
-					);
+			const deployBoundary = run.byName(T.iamPolicy, "-github-deploy-boundary");
+			expect(deploy.inputs.permissionsBoundary).toBe(deployBoundary.state.arn);
+			const boundaryDoc = JSON.parse(
+				deployBoundary.inputs.policy,
+			) as PolicyDocument;
+			const identity = [
+				POWER_USER_ACCESS,
+				policyOf("-github-deploy-platform-iam"),
+			];
+			const workload = run.byName(T.iamPolicy, "spanishgas-boundary").state.arn;
+			const self = deploy.state.arn;
+			const preview = run.byName(T.role, "-github-preview");
+			const platformRole = run.byName(T.role, "spanishgas-Train-role").state
+				.arn;
+			const tagged = (extra: Record<string, string> = {}) => ({
+				"aws:ResourceTag/stack": stack,
+				...extra,
+			});
+			const may = (r: Request) => decide(identity, boundaryDoc, r);
+			// What a deployment needs.
+			const needed: Request[] = [
+				{
+					action: "iam:CreateRole",
+					resource: `arn:aws:iam::${ACCOUNT}:role/spanishgas/new-role`,
+					context: {
+						"iam:PermissionsBoundary": workload,
+						"aws:RequestTag/stack": stack,
+					},
+				},
+				{
+					action: "iam:PutRolePolicy",
+					resource: platformRole,
+					context: tagged({ "iam:PermissionsBoundary": workload }),
+				},
+				{
+					action: "iam:PassRole",
+					resource: platformRole,
+					context: tagged({ "iam:PassedToService": "lambda.amazonaws.com" }),
+				},
+				{ action: "iam:GetRole", resource: self },
+				{ action: "lambda:CreateFunction", resource: "*" },
+			];
+			for (const r of needed)
+				expect(may(r), `${r.action} ${r.resource}`).toBe("allow");
+			// Every way to more power is refused.
+			const escalations: Request[] = [
+				// Change itself or the preview role.
+				{
+					action: "iam:PutRolePolicy",
+					resource: self,
+					context: { "iam:PermissionsBoundary": workload, ...tagged() },
+				},
+				{ action: "iam:AttachRolePolicy", resource: self, context: tagged() },
+				{
+					action: "iam:DeleteRolePermissionsBoundary",
+					resource: self,
+					context: tagged(),
+				},
+				{
+					action: "iam:UpdateAssumeRolePolicy",
+					resource: self,
+					context: tagged(),
+				},
+				{
+					action: "iam:UpdateAssumeRolePolicy",
+					resource: preview.state.arn,
+					context: tagged(),
+				},
+				// Change a boundary.
+				{ action: "iam:CreatePolicyVersion", resource: workload },
+				{
+					action: "iam:CreatePolicyVersion",
+					resource: deployBoundary.state.arn,
+				},
+				{ action: "iam:SetDefaultPolicyVersion", resource: workload },
+				// A role without the boundary, or a stripped one, or an admin policy on one.
+				{
+					action: "iam:CreateRole",
+					resource: `arn:aws:iam::${ACCOUNT}:role/spanishgas/x`,
+					context: { "aws:RequestTag/stack": stack },
+				},
+				{
+					action: "iam:CreateRole",
+					resource: `arn:aws:iam::${ACCOUNT}:role/admin`,
+					context: {
+						"iam:PermissionsBoundary": workload,
+						"aws:RequestTag/stack": stack,
+					},
+				},
+				{
+					action: "iam:DeleteRolePermissionsBoundary",
+					resource: platformRole,
+					context: tagged({ "iam:PermissionsBoundary": workload }),
+				},
+				{
+					action: "iam:AttachRolePolicy",
+					resource: platformRole,
+					context: tagged({
+						"iam:PermissionsBoundary": workload,
+						"iam:PolicyARN": "arn:aws:iam::aws:policy/AdministratorAccess",
+					}),
+				},
+				{
+					action: "iam:PutRolePermissionsBoundary",
+					resource: platformRole,
+					context: tagged({
+						"iam:PermissionsBoundary":
+							"arn:aws:iam::aws:policy/AdministratorAccess",
+					}),
+				},
+				// Another stack's roles (tagged for another stack).
+				{
+					action: "iam:PutRolePolicy",
+					resource: platformRole,
+					context: {
+						"aws:ResourceTag/stack": "other",
+						"iam:PermissionsBoundary": workload,
+					},
+				},
+				{
+					action: "iam:PassRole",
+					resource: platformRole,
+					context: {
+						"aws:ResourceTag/stack": "other",
+						"iam:PassedToService": "lambda.amazonaws.com",
+					},
+				},
+				{
+					action: "iam:PassRole",
+					resource: platformRole,
+					context: tagged({ "iam:PassedToService": "ec2.amazonaws.com" }),
+				},
+				// Users, keys, new trust, other roles' credentials.
+				{
+					action: "iam:CreateUser",
+					resource: `arn:aws:iam::${ACCOUNT}:user/x`,
+				},
+				{
+					action: "iam:CreateAccessKey",
+					resource: `arn:aws:iam::${ACCOUNT}:user/x`,
+				},
+				{ action: "iam:AddClientIDToOpenIDConnectProvider", resource: "*" },
+				{
+					action: "sts:AssumeRole",
+					resource: `arn:aws:iam::${ACCOUNT}:role/OrganizationAccountAccessRole`,
+				},
+				{ action: "organizations:LeaveOrganization", resource: "*" },
+			];
+			for (const r of escalations)
+				expect(
+					may(r),
+					`${r.action} ${r.resource} ${JSON.stringify(r.context ?? {})}`,
+				).toBe("deny");
+			// The preview role: metadata only, whatever its managed policy allows.
+			const previewTrust = JSON.parse(
+				preview.inputs.assumeRolePolicy,
+			) as PolicyDocument;
+			expect(previewTrust.Statement[0].Condition?.StringEquals).toEqual({
+				"token.actions.githubusercontent.com:aud": "sts.amazonaws.com",
+				"token.actions.githubusercontent.com:sub": `repo:${github.repository}:pull_request`,
+			});
+			expect(attached(preview)).toEqual([
+				"arn:aws:iam::aws:policy/job-function/ViewOnlyAccess",
+			]);
+			const previewDocs = [
+				ALLOW_EVERYTHING,
+				policyOf("-github-preview-no-data"),
+			];
+			const lakeArn = lake().state.arn;
+			const tables = run.ofType(T.table).map((t) => t.state.arn);
+			const data: Request[] = [
+				{
+					action: "s3:GetObject",
+					resource: `${lakeArn}/raw/b1/customer_attributes.csv`,
+				},
+				{
+					action: "s3:GetObjectVersion",
+					resource: `${lakeArn}/runs/r1/gold/gold_customer.parquet`,
+				},
+				...tables.flatMap((t) =>
+					[
+						"dynamodb:Scan",
+						"dynamodb:GetItem",
+						"dynamodb:Query",
+						"dynamodb:BatchGetItem",
+					].map((action) => ({ action, resource: t })),
+				),
+				{
+					action: "kms:Decrypt",
+					resource: run.byName(T.kmsKey, "-lake-key").state.arn,
+				},
+				{ action: "secretsmanager:GetSecretValue", resource: "*" },
+				{ action: "logs:GetLogEvents", resource: "*" },
+				{
+					action: "cognito-idp:ListUsers",
+					resource: run.ofType(T.userPool)[0].state.arn,
+				},
+			];
+			for (const r of data)
+				expect(
+					decide(previewDocs, undefined, r),
+					`preview ${r.action} ${r.resource}`,
+				).toBe("deny");
+			for (const p of run
+				.ofType(T.rolePolicy)
+				.filter((p) => p.inputs.role === preview.id))
+				for (const st of (JSON.parse(p.inputs.policy) as PolicyDocument)
+					.Statement)
+					expect(st.Effect, p.name).toBe("Deny");
 		});
 
 		it("stage access patterns match real lake keys of the runtime's layout", () => {

@@ -11,7 +11,6 @@ import { parse } from "yaml";
 
 export const ACCOUNT = "123456789012";
 export const REGION = "eu-west-1";
-export const TEST_PASSWORD = "correct-horse-battery-staple";
 
 /** Resolved resource inputs as the mocks receive them: plain, untyped JSON. */
 // biome-ignore lint/suspicious/noExplicitAny: resolved mock inputs are untyped JSON
@@ -57,15 +56,42 @@ function computed(
 				arn: `arn:aws:s3:::${p}`,
 				bucketRegionalDomainName: `${p}.s3.${REGION}.amazonaws.com`,
 			};
-		case "aws:lambda/function:Function":
-			return { name: p, arn: arn("lambda", `function:${p}`) };
+		case "aws:lambda/function:Function": {
+			const n = inputs.name ?? p;
+			const fnArn = `arn:aws:lambda:${inputs.region ?? REGION}:${ACCOUNT}:function:${n}`;
+			return {
+				name: n,
+				arn: fnArn,
+				version: inputs.publish ? "1" : "$LATEST",
+				qualifiedArn: inputs.publish ? `${fnArn}:1` : fnArn,
+			};
+		}
+		case "aws:iam/policy:Policy":
+			return {
+				arn: `arn:aws:iam::${ACCOUNT}:policy${inputs.path ?? "/"}${inputs.name ?? p}`,
+			};
+		case "aws:cognito/userPool:UserPool":
+			return {
+				id: `${REGION}_MockPool1`,
+				arn: arn("cognito-idp", `userpool/${REGION}_MockPool1`),
+			};
+		case "aws:wafv2/webAcl:WebAcl":
+			return {
+				arn: `arn:aws:wafv2:us-east-1:${ACCOUNT}:global/webacl/${p}/mock-id`,
+			};
+		case "aws:cloudwatch/logDeliveryDestination:LogDeliveryDestination":
+			return {
+				arn: `arn:aws:logs:us-east-1:${ACCOUNT}:delivery-destination:${inputs.name}`,
+			};
 		case "aws:dynamodb/table:Table":
 			return { name: p, arn: arn("dynamodb", `table/${p}`) };
-		case "aws:iam/role:Role":
+		case "aws:iam/role:Role": {
+			const n = inputs.name ?? p;
 			return {
-				name: p,
-				arn: `arn:aws:iam::${ACCOUNT}:role${inputs.path ?? "/"}${p}`,
+				name: n,
+				arn: `arn:aws:iam::${ACCOUNT}:role${inputs.path ?? "/"}${n}`,
 			};
+		}
 		case "aws:iam/openIdConnectProvider:OpenIdConnectProvider":
 			return {
 				arn: `arn:aws:iam::${ACCOUNT}:oidc-provider/token.actions.githubusercontent.com`,
@@ -133,8 +159,6 @@ export interface RunOptions {
 	overrides?: Record<string, string>;
 	/** Keys to remove from the stack's config. */
 	remove?: string[];
-	/** Supply the report password secret. Default true. */
-	withSecret?: boolean;
 }
 
 async function settle(read: () => number): Promise<void> {
@@ -224,12 +248,7 @@ export async function installMocks(
 	const config = stackConfig(stack);
 	for (const k of options.remove ?? []) delete config[k];
 	Object.assign(config, options.overrides);
-	const secretKeys: string[] = [];
-	if (options.withSecret !== false) {
-		config["spanishgas:reportPassword"] ??= TEST_PASSWORD;
-		secretKeys.push("spanishgas:reportPassword");
-	}
-	pulumi.runtime.setAllConfig(config, secretKeys);
+	pulumi.runtime.setAllConfig(config, []);
 	return resources;
 }
 
