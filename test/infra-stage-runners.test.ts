@@ -227,17 +227,35 @@ describe("stage runners and the task network under mocks (dev with stageRunners)
 					(p) => `${lake}/${p}`,
 				),
 			);
-			// Without the stage-io documents, the task's statements are the Lambda's (minus its log group).
-			const withoutIo = task.Statement.map((s) => ({
-				...s,
-				...(s.Resource !== undefined
-					? {
-							Resource: Array.isArray(s.Resource)
-								? s.Resource.filter((r) => !r.includes("/stage-io/"))
-								: s.Resource,
-						}
-					: {}),
-			}));
+			// Without the stage-io documents (resources, and the listing prefix the
+			// read implies), the task's statements are the Lambda's (minus its log group).
+			const notIo = (r: string) => !r.includes("/stage-io/");
+			const withoutIo = task.Statement.map((s) => {
+				const prefix = s.Condition?.StringLike?.["s3:prefix"];
+				return {
+					...s,
+					...(s.Resource !== undefined
+						? {
+								Resource: Array.isArray(s.Resource)
+									? s.Resource.filter(notIo)
+									: s.Resource,
+							}
+						: {}),
+					...(prefix !== undefined
+						? {
+								Condition: {
+									...s.Condition,
+									StringLike: {
+										...s.Condition?.StringLike,
+										"s3:prefix": asArray(prefix as string | string[]).filter(
+											notIo,
+										),
+									},
+								},
+							}
+						: {}),
+				};
+			});
 			expect(withoutIo).toEqual(
 				lambda.Statement.filter((s) => s.Sid !== "OwnLogs"),
 			);

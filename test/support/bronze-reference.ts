@@ -1,8 +1,8 @@
 /**
  * An independent reference for bronze_customer_month's consumption columns:
  * one plain DuckDB SQL aggregation of the hourly files, written from the data
- * contract (docs/data-contract.md, "bronze_customer_month") without the
- * pipeline's code — no shards, no calendar table, no partial merge — and a
+ * contract without the pipeline's code (docs/architecture.md, "Independent
+ * check of bronze") — no shards, no calendar table, no partial merge — and a
  * comparison with the pipeline's table done inside DuckDB, so it runs on a
  * 100 k-customer batch (880 M hourly rows) without the rows entering JS.
  *
