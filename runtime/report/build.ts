@@ -175,7 +175,8 @@ export async function buildReportSite(o: BuildOptions): Promise<BuildResult> {
 			NODE_ENV: "production",
 			// Evidence adds its own heap limit only when NODE_OPTIONS has none, so
 			// keep one; a larger young generation cuts Rollup's GC time (≈ 10 %).
-			NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ""} --max-old-space-size=4096 --max-semi-space-size=64`.trim(),
+			NODE_OPTIONS:
+				`${process.env.NODE_OPTIONS ?? ""} --max-old-space-size=4096 --max-semi-space-size=64`.trim(),
 		};
 		const strict = o.strict ?? true;
 		const steps: string[][] = [
