@@ -1,0 +1,285 @@
+/**
+ * TreeSHAP for many rows: the same exact path-dependent values as Algorithm 2
+ * (tree-shap.ts), computed from per-tree tables for shallow trees.
+ *
+ * Why it is exact: under the cover-weighted definition a leaf l contributes
+ * v_l · Π_{j ∈ U_l} (j ∈ S ? o_j(x) : z_j) to E[f | x_S], where U_l are the
+ * distinct features on its path, z_j the product of the cover ratios of the
+ * path's splits on j and o_j(x) ∈ {0, 1} whether x follows all of them. That
+ * is a product game, whose Shapley value for i ∈ U_l is
+ *
+ *     φ_i = v_l (o_i − z_i) Σ_k k! (d−k−1)! / d! · c_k,
+ *     c_k = Σ_{S ⊆ U_l∖{i}, |S| = k} Π_{j∈S} o_j Π_{j∈U_l∖S∖{i}} z_j   (d = |U_l|),
+ *
+ * so a tree's contributions depend on x only through which way x goes at
+ * each of its m internal nodes. For m ≤ maxTableNodes every one of the 2^m
+ * outcomes is tabulated once per model (600 depth-3 trees: 600 × 128 rows);
+ * a row then costs m comparisons and ≤ m additions per tree, instead of
+ * O(leaves · depth²) for the recursion. Deeper trees fall back to Algorithm 2
+ * with preallocated path buffers. See docs/explanations.md.
+ */
+import {
+	maxDepth,
+	type ShapEnsemble,
+	type ShapTree,
+	type SplitRule,
+} from "./shap-tree.ts";
+import { PathBuffers, treeExpectedValue, treeShapTree } from "./tree-shap.ts";
+
+/** Trees with more internal nodes than this are explained by the recursion. */
+export const MAX_TABLE_NODES = 10;
+
+export interface CompiledShap {
+	numFeatures: number;
+	rule: SplitRule;
+	/** E[f(X)]: the output with no feature known. */
+	bias: number;
+	/** Tabulated trees, concatenated: tree t's nodes are [nodeStart[t], nodeStart[t+1]). */
+	nodeStart: Int32Array;
+	nodeFeature: Int32Array;
+	nodeThreshold: Float64Array;
+	/** Tree t's distinct features are featureIndex[featStart[t] .. featStart[t+1]). */
+	featStart: Int32Array;
+	featureIndex: Int32Array;
+	/** Tree t's table starts at tableStart[t]: 2^m rows × its distinct features. */
+	tableStart: Int32Array;
+	table: Float64Array;
+	/** Trees explained by Algorithm 2, and its weight per tree. */
+	general: ShapTree[];
+	treeWeight: number;
+	buffers: PathBuffers;
+}
+
+const factorials = (n: number) => {
+	const f = [1];
+	for (let k = 1; k <= n; k++) f.push(f[k - 1] * k);
+	return f;
+};
+
+interface PathStep {
+	/** Internal node index within the tree's own numbering of internal nodes. */
+	bit: number;
+	wantLeft: boolean;
+	/** Index of the split's feature among the leaf's distinct features. */
+	slot: number;
+}
+
+interface LeafPlan {
+	steps: PathStep[];
+	/** Distinct features on the path. */
+	features: number[];
+	/** 2^d × d contributions, by pattern of o_j. */
+	values: Float64Array;
+}
+
+/** The leaf's product-game Shapley values for every pattern of o (see the header). */
+function leafValues(v: number, z: number[], fact: number[]): Float64Array {
+	const d = z.length;
+	const out = new Float64Array((1 << d) * d);
+	const c = new Float64Array(d);
+	for (let p = 0; p < 1 << d; p++) {
+		for (let i = 0; i < d; i++) {
+			// c = coefficients of Π_{j≠i} (z_j + o_j t)
+			c.fill(0);
+			c[0] = 1;
+			let deg = 0;
+			for (let j = 0; j < d; j++) {
+				if (j === i) continue;
+				const o = (p >> j) & 1;
+				for (let k = deg + 1; k >= 1; k--) c[k] = c[k] * z[j] + c[k - 1] * o;
+				c[0] *= z[j];
+				deg++;
+			}
+			let s = 0;
+			for (let k = 0; k <= deg; k++)
+				s += (c[k] * fact[k] * fact[d - k - 1]) / fact[d];
+			const oi = (p >> i) & 1;
+			out[p * d + i] = v * (oi - z[i]) * s;
+		}
+	}
+	return out;
+}
+
+/** The tree's 2^m × |U| table, scaled by `weight`, or undefined when too big. */
+function tabulate(
+	tree: ShapTree,
+	weight: number,
+	maxNodes: number,
+	fact: number[],
+): { nodes: number[]; features: number[]; table: Float64Array } | undefined {
+	// Internal nodes the root reaches, in pre-order (a dump may keep deleted nodes).
+	const nodes: number[] = [];
+	const bitOf = new Map<number, number>();
+	const collect = (k: number) => {
+		if (tree.feature[k] < 0 || nodes.length > maxNodes) return;
+		bitOf.set(k, nodes.length);
+		nodes.push(k);
+		collect(tree.left[k]);
+		collect(tree.right[k]);
+	};
+	collect(0);
+	if (nodes.length > maxNodes) return undefined;
+	const features = [...new Set(nodes.map((k) => tree.feature[k]))];
+	const slotOf = new Map(features.map((f, s) => [f, s]));
+	const leaves: LeafPlan[] = [];
+	const walk = (k: number, steps: { node: number; wantLeft: boolean }[]) => {
+		const f = tree.feature[k];
+		if (f < 0) {
+			const feats: number[] = [];
+			const z: number[] = [];
+			const planned: PathStep[] = [];
+			for (const st of steps) {
+				const sf = tree.feature[st.node];
+				let slot = feats.indexOf(sf);
+				if (slot < 0) {
+					slot = feats.length;
+					feats.push(sf);
+					z.push(1);
+				}
+				const c = tree.cover[st.node];
+				const child = st.wantLeft ? tree.left[st.node] : tree.right[st.node];
+				z[slot] *= c > 0 ? tree.cover[child] / c : 0.5;
+				planned.push({
+					bit: bitOf.get(st.node) as number,
+					wantLeft: st.wantLeft,
+					slot,
+				});
+			}
+			leaves.push({
+				steps: planned,
+				features: feats,
+				values: leafValues(tree.value[k] * weight, z, fact),
+			});
+			return;
+		}
+		walk(tree.left[k], [...steps, { node: k, wantLeft: true }]);
+		walk(tree.right[k], [...steps, { node: k, wantLeft: false }]);
+	};
+	walk(0, []);
+	const m = nodes.length;
+	const u = features.length;
+	const table = new Float64Array((1 << m) * u);
+	for (let P = 0; P < 1 << m; P++) {
+		for (const leaf of leaves) {
+			const d = leaf.features.length;
+			let pattern = (1 << d) - 1;
+			for (const st of leaf.steps)
+				if ((((P >> st.bit) & 1) === 1) !== st.wantLeft)
+					pattern &= ~(1 << st.slot);
+			for (let i = 0; i < d; i++)
+				table[P * u + (slotOf.get(leaf.features[i]) as number)] +=
+					leaf.values[pattern * d + i];
+		}
+	}
+	return { nodes, features, table };
+}
+
+export function compileShap(
+	e: ShapEnsemble,
+	maxTableNodes = MAX_TABLE_NODES,
+): CompiledShap {
+	const fact = factorials(maxTableNodes + 1);
+	const nodeStart = [0];
+	const featStart = [0];
+	const tableStart: number[] = [];
+	const nodeFeature: number[] = [];
+	const nodeThreshold: number[] = [];
+	const featureIndex: number[] = [];
+	const tables: Float64Array[] = [];
+	const general: ShapTree[] = [];
+	let tableSize = 0;
+	let bias = e.base;
+	for (const tree of e.trees) {
+		bias += e.treeWeight * treeExpectedValue(tree);
+		const t = tabulate(tree, e.treeWeight, maxTableNodes, fact);
+		if (!t) {
+			general.push(tree);
+			continue;
+		}
+		for (const k of t.nodes) {
+			nodeFeature.push(tree.feature[k]);
+			nodeThreshold.push(tree.threshold[k]);
+		}
+		nodeStart.push(nodeFeature.length);
+		featureIndex.push(...t.features);
+		featStart.push(featureIndex.length);
+		tableStart.push(tableSize);
+		tables.push(t.table);
+		tableSize += t.table.length;
+	}
+	const table = new Float64Array(tableSize);
+	tables.forEach((t, i) => {
+		table.set(t, tableStart[i]);
+	});
+	return {
+		numFeatures: e.numFeatures,
+		rule: e.rule,
+		bias,
+		nodeStart: Int32Array.from(nodeStart),
+		nodeFeature: Int32Array.from(nodeFeature),
+		nodeThreshold: Float64Array.from(nodeThreshold),
+		featStart: Int32Array.from(featStart),
+		featureIndex: Int32Array.from(featureIndex),
+		tableStart: Int32Array.from(tableStart),
+		table,
+		general,
+		treeWeight: e.treeWeight,
+		buffers: new PathBuffers(Math.max(0, ...general.map(maxDepth))),
+	};
+}
+
+/**
+ * Contributions of every row of a row-major matrix: out[i·(M+1) + j] for
+ * feature j, out[i·(M+1) + M] the bias; each row sums to the model's output.
+ * `data` must hold the values the model's predictor compares (XGBoost: the
+ * float32 library values).
+ */
+export function explainRows(
+	c: CompiledShap,
+	data: ArrayLike<number>,
+	rows: number,
+	cols: number,
+): Float64Array {
+	if (cols !== c.numFeatures)
+		throw new RangeError(
+			`explainRows: ${cols} columns, the model has ${c.numFeatures} features`,
+		);
+	const M = c.numFeatures;
+	const out = new Float64Array(rows * (M + 1));
+	const { nodeStart, nodeFeature, nodeThreshold, featStart, featureIndex } = c;
+	const { tableStart, table } = c;
+	const nTables = tableStart.length;
+	const lt = c.rule === "lt";
+	const row = new Float64Array(cols);
+	const phi = new Float64Array(M);
+	for (let i = 0; i < rows; i++) {
+		// The row is copied once: every tree then reads a small, monomorphic array.
+		const off = i * cols;
+		for (let j = 0; j < cols; j++) row[j] = data[off + j];
+		phi.fill(0);
+		for (let t = 0; t < nTables; t++) {
+			const n0 = nodeStart[t];
+			const n1 = nodeStart[t + 1];
+			// Branch-free: which way a row goes is unpredictable, and a mispredicted
+			// branch per node costs more than the whole table lookup (measured).
+			let P = 0;
+			if (lt) {
+				for (let k = n0; k < n1; k++)
+					P |= +(row[nodeFeature[k]] < nodeThreshold[k]) << (k - n0);
+			} else {
+				for (let k = n0; k < n1; k++)
+					P |= +(row[nodeFeature[k]] <= nodeThreshold[k]) << (k - n0);
+			}
+			const f0 = featStart[t];
+			const u = featStart[t + 1] - f0;
+			const base = tableStart[t] + P * u;
+			for (let s = 0; s < u; s++) phi[featureIndex[f0 + s]] += table[base + s];
+		}
+		for (const tree of c.general)
+			treeShapTree(tree, c.rule, row, phi, c.treeWeight, c.buffers);
+		const o = i * (M + 1);
+		out.set(phi, o);
+		out[o + M] = c.bias;
+	}
+	return out;
+}
