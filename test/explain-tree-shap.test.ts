@@ -22,7 +22,7 @@ import {
 	type ShapTree,
 } from "../runtime/model/explain/shap-tree.ts";
 import { treeShapRow } from "../runtime/model/explain/tree-shap.ts";
-import { createLearner } from "../runtime/model/learners/index.ts";
+import { createLearner, loadModel } from "../runtime/model/learners/index.ts";
 import { syntheticTask } from "../runtime/model/learners/synthetic-task.ts";
 import {
 	toLibraryMatrix,
@@ -65,6 +65,7 @@ const handModel = (rule: "lt" | "le"): ShapEnsemble => ({
 	rule,
 	base: 0,
 	treeWeight: 1,
+	sum: "float64",
 });
 
 /** Random trees written here, with features repeated along paths and uneven covers. */
@@ -169,6 +170,7 @@ describe("TreeSHAP against brute-force Shapley values", () => {
 				rule: rep % 2 ? "lt" : "le",
 				base: rnd() - 0.5,
 				treeWeight: rep % 3 === 0 ? 1 / 4 : 1,
+				sum: "float64",
 			};
 			const rows = 6;
 			const data = Array.from(
@@ -199,6 +201,7 @@ describe("TreeSHAP against brute-force Shapley values", () => {
 			rule: "lt",
 			base: 0,
 			treeWeight: 1,
+			sum: "float64",
 		};
 		const data = Array.from({ length: 50 * M }, () => rnd() * 5);
 		const tabulated = explainRows(compileShap(e), data, 50, M);
@@ -256,6 +259,10 @@ describe("TreeSHAP on real ml-xgboost boosters", () => {
 				);
 				expect(maxAbsDiff(rowOf(c.values, i, 8), brute)).toBeLessThan(1e-10);
 			}
+			// The same pass yields the model's own raw score, bit for bit.
+			expect(Array.from(c.raw)).toEqual(
+				Array.from(loadModel(s).predictProba(X)),
+			);
 		}
 		// The depth-6 trees are beyond the tables: Algorithm 2 explained them.
 		expect(
@@ -273,9 +280,7 @@ describe("TreeSHAP on real ml-xgboost boosters", () => {
 		if (!explainer) throw new Error("no explainer for xgboost");
 		const c = explainer.explain(task.X);
 		const lib = toLibraryMatrix(task.X);
-		const proba = (await import("../runtime/model/learners/index.ts"))
-			.loadModel(s)
-			.predictProba(task.X);
+		const proba = loadModel(s).predictProba(task.X);
 		let worst = 0;
 		for (let i = 0; i < task.X.rows; i++) {
 			const x = lib.subarray(i * 56, (i + 1) * 56);
@@ -286,6 +291,7 @@ describe("TreeSHAP on real ml-xgboost boosters", () => {
 			);
 			// Same leaves as the project's predictor: its float32 arithmetic is reproduced bit for bit.
 			expect(float32Probability(explainer.ensemble, x)).toBe(proba[i]);
+			expect(c.raw[i]).toBe(proba[i]);
 			expect(Math.abs(1 / (1 + Math.exp(-total)) - proba[i])).toBeLessThan(
 				1e-6,
 			);

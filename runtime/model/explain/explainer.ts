@@ -35,6 +35,12 @@ export interface Contributions {
 	bias: number;
 	/** What bias + Σ contributions equals for a row. */
 	output: "log_odds";
+	/**
+	 * The model's raw score per row exactly as FittedModel.predictProba
+	 * returns it (same leaves, same float32 arithmetic), from the same pass:
+	 * scoring with contributions need not walk the trees twice.
+	 */
+	raw: Float64Array;
 }
 
 export interface TreeExplainer {
@@ -67,6 +73,7 @@ export function xgbEnsemble(model: XgbModel): ShapEnsemble {
 		rule: "lt",
 		base: model.baseMargin,
 		treeWeight: 1,
+		sum: "float32",
 	};
 }
 
@@ -87,13 +94,18 @@ class XgbExplainer implements TreeExplainer {
 			throw new RangeError(
 				"TreeSHAP: the matrix columns are not the model's columns",
 			);
+		const margin = new Float64Array(X.rows);
 		const values = explainRows(
 			this.compiled,
 			toLibraryMatrix(X),
 			X.rows,
 			X.cols,
+			margin,
 		);
+		// The link exactly as predictXgb applies it (binary:logistic only: xgboost.ts).
+		const raw = margin.map((m) => Math.fround(1 / (1 + Math.exp(-m))));
 		return {
+			raw,
 			columns: this.columns,
 			rows: X.rows,
 			values,

@@ -19,6 +19,7 @@
  * with preallocated path buffers. See docs/explanations.md.
  */
 import {
+	leafOf,
 	maxDepth,
 	type ShapEnsemble,
 	type ShapTree,
@@ -44,8 +45,15 @@ export interface CompiledShap {
 	/** Tree t's table starts at tableStart[t]: 2^m rows × its distinct features. */
 	tableStart: Int32Array;
 	table: Float64Array;
-	/** Trees explained by Algorithm 2, and its weight per tree. */
+	/** Tabulated tree t reaches leafValue[leafStart[t] + pattern] (unscaled). */
+	leafStart: Int32Array;
+	leafValue: Float64Array;
+	/** Per tree of the model, in order: k ≥ 0 tabulated tree k, −1 − g general tree g. */
+	order: Int32Array;
+	/** Trees explained by Algorithm 2. */
 	general: ShapTree[];
+	base: number;
+	sum: ShapEnsemble["sum"];
 	treeWeight: number;
 	buffers: PathBuffers;
 }
@@ -65,6 +73,7 @@ interface PathStep {
 }
 
 interface LeafPlan {
+	value: number;
 	steps: PathStep[];
 	/** Distinct features on the path. */
 	features: number[];
@@ -106,7 +115,15 @@ function tabulate(
 	weight: number,
 	maxNodes: number,
 	fact: number[],
-): { nodes: number[]; features: number[]; table: Float64Array } | undefined {
+):
+	| {
+			nodes: number[];
+			features: number[];
+			table: Float64Array;
+			/** Value of the leaf a row reaches, per pattern (unscaled). */
+			reached: Float64Array;
+	  }
+	| undefined {
 	// Internal nodes the root reaches, in pre-order (a dump may keep deleted nodes).
 	const nodes: number[] = [];
 	const bitOf = new Map<number, number>();
@@ -146,6 +163,7 @@ function tabulate(
 				});
 			}
 			leaves.push({
+				value: tree.value[k],
 				steps: planned,
 				features: feats,
 				values: leafValues(tree.value[k] * weight, z, fact),
@@ -159,19 +177,24 @@ function tabulate(
 	const m = nodes.length;
 	const u = features.length;
 	const table = new Float64Array((1 << m) * u);
+	const reached = new Float64Array(1 << m);
 	for (let P = 0; P < 1 << m; P++) {
 		for (const leaf of leaves) {
 			const d = leaf.features.length;
 			let pattern = (1 << d) - 1;
+			let onPath = true;
 			for (const st of leaf.steps)
-				if ((((P >> st.bit) & 1) === 1) !== st.wantLeft)
+				if ((((P >> st.bit) & 1) === 1) !== st.wantLeft) {
 					pattern &= ~(1 << st.slot);
+					onPath = false;
+				}
+			if (onPath) reached[P] = leaf.value;
 			for (let i = 0; i < d; i++)
 				table[P * u + (slotOf.get(leaf.features[i]) as number)] +=
 					leaf.values[pattern * d + i];
 		}
 	}
-	return { nodes, features, table };
+	return { nodes, features, table, reached };
 }
 
 export function compileShap(
@@ -186,6 +209,8 @@ export function compileShap(
 	const nodeThreshold: number[] = [];
 	const featureIndex: number[] = [];
 	const tables: Float64Array[] = [];
+	const reached: Float64Array[] = [];
+	const order: number[] = [];
 	const general: ShapTree[] = [];
 	let tableSize = 0;
 	let bias = e.base;
@@ -193,9 +218,12 @@ export function compileShap(
 		bias += e.treeWeight * treeExpectedValue(tree);
 		const t = tabulate(tree, e.treeWeight, maxTableNodes, fact);
 		if (!t) {
+			order.push(-1 - general.length);
 			general.push(tree);
 			continue;
 		}
+		order.push(tables.length);
+		reached.push(t.reached);
 		for (const k of t.nodes) {
 			nodeFeature.push(tree.feature[k]);
 			nodeThreshold.push(tree.threshold[k]);
@@ -208,8 +236,14 @@ export function compileShap(
 		tableSize += t.table.length;
 	}
 	const table = new Float64Array(tableSize);
+	const leafStart = new Int32Array(reached.length + 1);
 	tables.forEach((t, i) => {
 		table.set(t, tableStart[i]);
+		leafStart[i + 1] = leafStart[i] + reached[i].length;
+	});
+	const leafValue = new Float64Array(leafStart[reached.length]);
+	reached.forEach((r, i) => {
+		leafValue.set(r, leafStart[i]);
 	});
 	return {
 		numFeatures: e.numFeatures,
@@ -222,64 +256,109 @@ export function compileShap(
 		featureIndex: Int32Array.from(featureIndex),
 		tableStart: Int32Array.from(tableStart),
 		table,
+		leafStart,
+		leafValue,
+		order: Int32Array.from(order),
 		general,
+		base: e.base,
+		sum: e.sum,
 		treeWeight: e.treeWeight,
 		buffers: new PathBuffers(Math.max(0, ...general.map(maxDepth))),
 	};
 }
 
+/** Rows explained together: their contributions (and a tree's table) stay in cache. */
+const BLOCK = 256;
+
 /**
  * Contributions of every row of a row-major matrix: out[i·(M+1) + j] for
- * feature j, out[i·(M+1) + M] the bias; each row sums to the model's output.
+ * feature j, out[i·(M+1) + M] the bias; each row sums to the ensemble's
+ * output (shap-tree.ts#ensembleOutput) up to float64 rounding.
  * `data` must hold the values the model's predictor compares (XGBoost: the
- * float32 library values).
+ * float32 library values). When `output` is given, it receives each row's
+ * output computed the way the model's own predictor does (sum "float32":
+ * leaves added in float32 in tree order, as xgboost-model.ts#predictXgb),
+ * from the same pass.
  */
 export function explainRows(
 	c: CompiledShap,
 	data: ArrayLike<number>,
 	rows: number,
 	cols: number,
+	output?: Float64Array,
 ): Float64Array {
 	if (cols !== c.numFeatures)
 		throw new RangeError(
 			`explainRows: ${cols} columns, the model has ${c.numFeatures} features`,
 		);
-	const M = c.numFeatures;
-	const out = new Float64Array(rows * (M + 1));
+	const W = c.numFeatures + 1;
+	const out = new Float64Array(rows * W);
 	const { nodeStart, nodeFeature, nodeThreshold, featStart, featureIndex } = c;
-	const { tableStart, table } = c;
-	const nTables = tableStart.length;
+	const { tableStart, table, leafStart, leafValue, order } = c;
 	const lt = c.rule === "lt";
+	const f32 = c.sum === "float32";
+	const block = new Float64Array(BLOCK * cols);
+	const psum = new Float64Array(BLOCK);
 	const row = new Float64Array(cols);
-	const phi = new Float64Array(M);
-	for (let i = 0; i < rows; i++) {
-		// The row is copied once: every tree then reads a small, monomorphic array.
-		const off = i * cols;
-		for (let j = 0; j < cols; j++) row[j] = data[off + j];
-		phi.fill(0);
-		for (let t = 0; t < nTables; t++) {
+	for (let r0 = 0; r0 < rows; r0 += BLOCK) {
+		const n = Math.min(BLOCK, rows - r0);
+		// The block is copied once: every tree then reads a small, monomorphic array.
+		for (let k = 0; k < n * cols; k++) block[k] = data[r0 * cols + k];
+		psum.fill(0);
+		for (let q = 0; q < order.length; q++) {
+			const t = order[q];
+			if (t < 0) {
+				const tree = c.general[-1 - t];
+				for (let i = 0; i < n; i++) {
+					for (let j = 0; j < cols; j++) row[j] = block[i * cols + j];
+					const o = (r0 + i) * W;
+					treeShapTree(
+						tree,
+						c.rule,
+						row,
+						out.subarray(o, o + W),
+						c.treeWeight,
+						c.buffers,
+					);
+					const v = tree.value[leafOf(tree, c.rule, row)];
+					psum[i] = f32 ? Math.fround(psum[i] + v) : psum[i] + v;
+				}
+				continue;
+			}
 			const n0 = nodeStart[t];
 			const n1 = nodeStart[t + 1];
-			// Branch-free: which way a row goes is unpredictable, and a mispredicted
-			// branch per node costs more than the whole table lookup (measured).
-			let P = 0;
-			if (lt) {
-				for (let k = n0; k < n1; k++)
-					P |= +(row[nodeFeature[k]] < nodeThreshold[k]) << (k - n0);
-			} else {
-				for (let k = n0; k < n1; k++)
-					P |= +(row[nodeFeature[k]] <= nodeThreshold[k]) << (k - n0);
-			}
 			const f0 = featStart[t];
 			const u = featStart[t + 1] - f0;
-			const base = tableStart[t] + P * u;
-			for (let s = 0; s < u; s++) phi[featureIndex[f0 + s]] += table[base + s];
+			const tb = tableStart[t];
+			const lb = leafStart[t];
+			for (let i = 0; i < n; i++) {
+				const off = i * cols;
+				// Branch-free: which way a row goes is unpredictable, and a mispredicted
+				// branch per node costs more than the whole table lookup (measured).
+				let P = 0;
+				if (lt) {
+					for (let k = n0; k < n1; k++)
+						P |= +(block[off + nodeFeature[k]] < nodeThreshold[k]) << (k - n0);
+				} else {
+					for (let k = n0; k < n1; k++)
+						P |= +(block[off + nodeFeature[k]] <= nodeThreshold[k]) << (k - n0);
+				}
+				const base = tb + P * u;
+				const o = (r0 + i) * W;
+				for (let s = 0; s < u; s++)
+					out[o + featureIndex[f0 + s]] += table[base + s];
+				psum[i] = f32
+					? Math.fround(psum[i] + leafValue[lb + P])
+					: psum[i] + leafValue[lb + P];
+			}
 		}
-		for (const tree of c.general)
-			treeShapTree(tree, c.rule, row, phi, c.treeWeight, c.buffers);
-		const o = i * (M + 1);
-		out.set(phi, o);
-		out[o + M] = c.bias;
+		for (let i = 0; i < n; i++) {
+			out[(r0 + i) * W + c.numFeatures] = c.bias;
+			if (output)
+				output[r0 + i] = f32
+					? Math.fround(psum[i] + c.base)
+					: c.base + c.treeWeight * psum[i];
+		}
 	}
 	return out;
 }

@@ -38,6 +38,12 @@ export interface ShapEnsemble {
 	base: number;
 	/** Factor applied to every tree's value (1 for boosting, 1/n for a forest). */
 	treeWeight: number;
+	/**
+	 * How the model's own predictor adds the leaves up (XGBoost: in float32).
+	 * The contributions are exact in float64 whatever this is; it only tells
+	 * fast-tree-shap.ts how to reproduce the predictor's output bit for bit.
+	 */
+	sum: "float32" | "float64";
 }
 
 /** Is x sent to the left child of a node with this threshold? */
