@@ -195,18 +195,37 @@ describe("TreeSHAP against brute-force Shapley values", () => {
 		const M = 6;
 		const e: ShapEnsemble = {
 			numFeatures: M,
-			trees: Array.from({ length: 20 }, (_, t) =>
-				randomTree(rnd, 2 + (t % 5), M),
-			),
+			trees: [
+				...Array.from({ length: 19 }, (_, t) =>
+					randomTree(rnd, 2 + (t % 5), M),
+				),
+				// A tree that is a single leaf (boosting can grow one): bias only.
+				tree({
+					feature: [-1],
+					threshold: [0],
+					left: [-1],
+					right: [-1],
+					value: [0.25],
+					cover: [10],
+				}),
+			],
 			rule: "lt",
 			base: 0,
 			treeWeight: 1,
 			sum: "float64",
 		};
 		const data = Array.from({ length: 50 * M }, () => rnd() * 5);
-		const tabulated = explainRows(compileShap(e), data, 50, M);
-		const recursed = explainRows(compileShap(e, 0), data, 50, M);
-		expect(compileShap(e, 0).general).toHaveLength(20);
+		const out1 = new Float64Array(50);
+		const out0 = new Float64Array(50);
+		const tabulated = explainRows(compileShap(e), data, 50, M, out1);
+		const recursed = explainRows(compileShap(e, 0), data, 50, M, out0);
+		for (let i = 0; i < 50; i++) {
+			const x = data.slice(i * M, (i + 1) * M);
+			expect(out1[i]).toBeCloseTo(ensembleOutput(e, x), 12);
+			expect(out0[i]).toBeCloseTo(ensembleOutput(e, x), 12);
+			expect(sum(rowOf(tabulated, i, M))).toBeCloseTo(ensembleOutput(e, x), 12);
+		}
+		expect(compileShap(e, 0).general).toHaveLength(19); // the leaf has no node to tabulate
 		expect(compileShap(e).general.length).toBeLessThan(20);
 		expect(maxAbsDiff(tabulated, recursed)).toBeLessThan(1e-12);
 	});

@@ -178,20 +178,21 @@ function tabulate(
 	const u = features.length;
 	const table = new Float64Array((1 << m) * u);
 	const reached = new Float64Array(1 << m);
-	for (let P = 0; P < 1 << m; P++) {
-		for (const leaf of leaves) {
-			const d = leaf.features.length;
+	for (const leaf of leaves) {
+		const d = leaf.features.length;
+		const into = leaf.features.map((f) => slotOf.get(f) as number);
+		// A step is taken under pattern P when bit `bit` of P equals `want`.
+		const bits = leaf.steps.map((st) => st.bit);
+		const want = leaf.steps.map((st) => (st.wantLeft ? 1 : 0));
+		const slots = leaf.steps.map((st) => st.slot);
+		for (let P = 0; P < 1 << m; P++) {
 			let pattern = (1 << d) - 1;
-			let onPath = true;
-			for (const st of leaf.steps)
-				if ((((P >> st.bit) & 1) === 1) !== st.wantLeft) {
-					pattern &= ~(1 << st.slot);
-					onPath = false;
-				}
-			if (onPath) reached[P] = leaf.value;
-			for (let i = 0; i < d; i++)
-				table[P * u + (slotOf.get(leaf.features[i]) as number)] +=
-					leaf.values[pattern * d + i];
+			for (let q = 0; q < bits.length; q++)
+				if (((P >> bits[q]) & 1) !== want[q]) pattern &= ~(1 << slots[q]);
+			if (pattern === (1 << d) - 1) reached[P] = leaf.value;
+			const o = P * u;
+			const src = pattern * d;
+			for (let i = 0; i < d; i++) table[o + into[i]] += leaf.values[src + i];
 		}
 	}
 	return { nodes, features, table, reached };
