@@ -11,8 +11,10 @@
  *   finite and −1 is nudged off the library's missing marker), so the
  *   default direction of a split is never taken, as in predictXgb.
  *
- * Other algorithms (logistic, dummies) have no explainer: undefined.
- * See docs/explanations.md.
+ * Other algorithms have no explainer (undefined): logistic and dummies are
+ * not trees; the project's CART and forest trees (learners/tree) do not store
+ * their nodes' training weight, which the path-dependent definition needs
+ * (see docs/explanations.md, "Not covered").
  */
 import { toLibraryMatrix, type XgbState } from "../learners/xgboost.ts";
 import { parseXgbModel, type XgbModel } from "../learners/xgboost-model.ts";
