@@ -24,6 +24,7 @@ import {
 	contributionsTable,
 	explainCustomers,
 	importanceTable,
+	MAX_EXPLAIN_COST_PER_ROW,
 	TOP_DRIVERS,
 } from "../runtime/scoring/explanations.ts";
 import {
@@ -104,6 +105,36 @@ describe("explainCustomers", () => {
 
 	it("has no explanation for a logistic champion", () => {
 		expect(explainCustomers(gold, logistic.artifact)).toBeUndefined();
+	});
+
+	it("explains a CART champion in raw-score units; a default forest is too costly to explain here", async () => {
+		const registry = new LocalModelRegistry(root);
+		const cart = await trainAndRegister(gold, {
+			runId: "run-c",
+			registry,
+			gate: 0,
+			seed: 3,
+			algorithm: "cart",
+		});
+		const e = explainCustomers(gold, cart.artifact);
+		if (!e) throw new Error("no explanation for a CART champion");
+		expect(e.output).toBe("probability");
+		const F = e.features.length;
+		for (let i = 0; i < gold.numRows(); i++) {
+			let total = e.bias;
+			for (let g = 0; g < F; g++) total += e.values[i * F + g];
+			expect(Math.abs(total - e.raw[i])).toBeLessThan(1e-9);
+		}
+		const forest = await trainAndRegister(gold, {
+			runId: "run-f",
+			registry,
+			gate: 0,
+			seed: 3,
+			algorithm: "random_forest",
+		});
+		const explainer = treeExplainerFor(forest.artifact.model);
+		expect(explainer?.costPerRow).toBeGreaterThan(MAX_EXPLAIN_COST_PER_ROW);
+		expect(explainCustomers(gold, forest.artifact)).toBeUndefined();
 	});
 
 	it("global importance is the mean |contribution| per feature, most important first", () => {

@@ -348,6 +348,53 @@ describe("TreeSHAP on real ml-xgboost boosters", () => {
 	});
 });
 
+describe("TreeSHAP on the project's CART and random forest", () => {
+	const small = syntheticTask(400, 8, 13);
+	for (const [algorithm, params] of [
+		["cart", { max_depth: 6 }],
+		["random_forest", { n_estimators: 6, max_depth: 5 }],
+	] as const) {
+		it(`${algorithm}: brute force over all 2^8 subsets, and Σ = the raw score`, async () => {
+			const s = (
+				await createLearner(algorithm).fit(small.X, small.y, {
+					seed: 2,
+					params,
+				})
+			).serialize();
+			const explainer = treeExplainerFor(s);
+			if (!explainer) throw new Error(`no explainer for ${algorithm}`);
+			expect(explainer.ensemble.rule).toBe("le");
+			const c = explainer.explain(small.X);
+			expect(c.output).toBe("probability");
+			expect(Array.from(c.raw)).toEqual(
+				Array.from(loadModel(s).predictProba(small.X)),
+			);
+			for (let i = 0; i < small.X.rows; i++) {
+				const row = rowOf(c.values, i, 8);
+				expect(Math.abs(sum(row) - c.raw[i])).toBeLessThan(1e-12);
+				if (i < 15) {
+					const x = small.X.data.subarray(i * 8, (i + 1) * 8);
+					expect(
+						maxAbsDiff(row, bruteForceShapley(explainer.ensemble, x)),
+					).toBeLessThan(1e-12);
+				}
+			}
+		});
+	}
+
+	it("a tree saved without covers has no explainer", async () => {
+		const s = (
+			await createLearner("cart").fit(small.X, small.y, { seed: 2 })
+		).serialize();
+		const { cover: _, ...older } = s.state as Record<string, unknown>;
+		expect(treeExplainerFor({ ...s, state: older })).toBeUndefined();
+		// …and still loads and predicts as before.
+		expect(loadModel({ ...s, state: older }).predictProba(small.X)).toEqual(
+			loadModel(s).predictProba(small.X),
+		);
+	});
+});
+
 describe("TreeSHAP against native XGBoost pred_contribs (committed fixture)", () => {
 	// test/fixtures/xgboost-shap: boosters saved by ml-xgboost, contributions
 	// from Debian's python3-xgboost 1.7.4 on the same bytes (make-model.ts,

@@ -11,14 +11,21 @@
  *   finite and −1 is nudged off the library's missing marker), so the
  *   default direction of a split is never taken, as in predictXgb.
  *
- * Other algorithms have no explainer (undefined): logistic and dummies are
- * not trees; the project's CART and forest trees (learners/tree) do not store
- * their nodes' training weight, which the path-dependent definition needs
- * (see docs/explanations.md, "Not covered").
+ * - CART and the random forest (learners/tree): covers = the nodes' total
+ *   sample weight (class weights × bootstrap counts), left when x ≤ split on
+ *   the float64 matrix; the output explained is the raw score (the leaf's
+ *   positive share, averaged over a forest's trees). Trees saved before
+ *   covers were recorded have no explainer.
+ *
+ * Logistic and dummies are not trees: undefined. See docs/explanations.md.
  */
+
+import { loadModel } from "../learners/index.ts";
+import type { Tree } from "../learners/tree/cart-core.ts";
+import { decodeTrees, type EncodedTrees } from "../learners/tree/tree-codec.ts";
 import { toLibraryMatrix, type XgbState } from "../learners/xgboost.ts";
 import { parseXgbModel, type XgbModel } from "../learners/xgboost-model.ts";
-import type { Matrix, SerializedModel } from "../types.ts";
+import type { FittedModel, Matrix, SerializedModel } from "../types.ts";
 import {
 	type CompiledShap,
 	compileShap,
@@ -35,8 +42,8 @@ export interface Contributions {
 	values: Float64Array;
 	/** E[f(X)] under the trees' cover weights: the same for every row. */
 	bias: number;
-	/** What bias + Σ contributions equals for a row. */
-	output: "log_odds";
+	/** What bias + Σ contributions equals for a row: the margin (XGBoost) or the raw score (CART, forest). */
+	output: "log_odds" | "probability";
 	/**
 	 * The model's raw score per row exactly as FittedModel.predictProba
 	 * returns it (same leaves, same float32 arithmetic), from the same pass:
@@ -47,6 +54,8 @@ export interface Contributions {
 
 export interface TreeExplainer {
 	readonly ensemble: ShapEnsemble;
+	/** Estimated work per row (fast-tree-shap.ts#CompiledShap.costPerRow). */
+	readonly costPerRow: number;
 	explain(X: Matrix): Contributions;
 }
 
@@ -88,6 +97,10 @@ class XgbExplainer implements TreeExplainer {
 		this.compiled = compileShap(ensemble);
 	}
 
+	get costPerRow(): number {
+		return this.compiled.costPerRow;
+	}
+
 	explain(X: Matrix): Contributions {
 		if (
 			X.cols !== this.columns.length ||
@@ -117,6 +130,64 @@ class XgbExplainer implements TreeExplainer {
 	}
 }
 
+/** The project's CART / forest trees as a TreeSHAP ensemble, or undefined without covers. */
+export function cartEnsemble(
+	trees: Tree[],
+	numFeatures: number,
+): ShapEnsemble | undefined {
+	if (!trees.every((t) => t.cover)) return undefined;
+	return {
+		numFeatures,
+		trees: trees.map((t) => ({
+			feature: t.feature,
+			threshold: t.threshold,
+			left: t.left,
+			right: t.right,
+			value: t.value,
+			cover: t.cover as Float64Array,
+		})),
+		rule: "le",
+		base: 0,
+		treeWeight: 1 / trees.length,
+		sum: "float64",
+	};
+}
+
+class CartExplainer implements TreeExplainer {
+	private readonly compiled: CompiledShap;
+	constructor(
+		readonly columns: readonly string[],
+		readonly ensemble: ShapEnsemble,
+		private readonly model: FittedModel,
+	) {
+		this.compiled = compileShap(ensemble);
+	}
+
+	get costPerRow(): number {
+		return this.compiled.costPerRow;
+	}
+
+	explain(X: Matrix): Contributions {
+		if (
+			X.cols !== this.columns.length ||
+			X.columns.some((c, j) => c !== this.columns[j])
+		)
+			throw new RangeError(
+				"TreeSHAP: the matrix columns are not the model's columns",
+			);
+		const values = explainRows(this.compiled, X.data, X.rows, X.cols);
+		return {
+			// The forest's mean is taken in its own order: its predictor gives the raw score.
+			raw: this.model.predictProba(X),
+			columns: this.columns,
+			rows: X.rows,
+			values,
+			bias: this.compiled.bias,
+			output: "probability",
+		};
+	}
+}
+
 /** The explainer of a serialized model, or undefined when it is not a tree model TreeSHAP handles. */
 export function treeExplainerFor(
 	model: SerializedModel,
@@ -126,6 +197,13 @@ export function treeExplainerFor(
 			Buffer.from((model.state as XgbState).model, "base64"),
 		);
 		return new XgbExplainer(model.columns, xgbEnsemble(parseXgbModel(bytes)));
+	}
+	if (model.algorithm === "cart" || model.algorithm === "random_forest") {
+		const e = cartEnsemble(
+			decodeTrees(model.state as EncodedTrees),
+			model.columns.length,
+		);
+		return e && new CartExplainer(model.columns, e, loadModel(model));
 	}
 	return undefined;
 }

@@ -56,6 +56,11 @@ export interface CompiledShap {
 	sum: ShapEnsemble["sum"];
 	treeWeight: number;
 	buffers: PathBuffers;
+	/**
+	 * Work per row, in elementary steps: m + |U| per tabulated tree,
+	 * leaves · (depth + 1)² per tree left to Algorithm 2 (its cost bound).
+	 */
+	costPerRow: number;
 }
 
 const factorials = (n: number) => {
@@ -265,6 +270,15 @@ export function compileShap(
 		sum: e.sum,
 		treeWeight: e.treeWeight,
 		buffers: new PathBuffers(Math.max(0, ...general.map(maxDepth))),
+		costPerRow:
+			nodeFeature.length +
+			featureIndex.length +
+			general.reduce((sum, t) => {
+				let leaves = 0;
+				for (let k = 0; k < t.feature.length; k++)
+					if (t.feature[k] < 0) leaves++;
+				return sum + leaves * (maxDepth(t) + 1) ** 2;
+			}, 0),
 	};
 }
 
