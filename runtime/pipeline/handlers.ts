@@ -63,6 +63,12 @@ import {
 } from "../monitoring/quality.ts";
 import { emitStageMetrics } from "../monitoring/stage-metrics.ts";
 import { loadChampion } from "../scoring/champion.ts";
+import {
+	contributionsTable,
+	explainCustomers,
+	explanationSummary,
+	importanceTable,
+} from "../scoring/explanations.ts";
 import { recommend, recommendationsTable } from "../scoring/recommendations.ts";
 import { scoreCustomers, tierCounts } from "../scoring/score.ts";
 import type { TaskStage } from "./definition.ts";
@@ -703,15 +709,25 @@ export function createHandlers(o: HandlerOptions = {}): StageHandlers {
 					"no approved model is registered yet, so nothing can score this batch: the candidate was rejected by the promotion gate (see the Train stage). Small batches rarely reach it; for a trial run lower it with --gate.",
 				);
 			const gold = await readTable(p, s.runId, "gold", "gold_customer");
+			// TreeSHAP when the champion is a tree model (runtime/scoring/explanations.ts).
+			const explanation = explainCustomers(gold, champion.artifact);
 			const scored = scoreCustomers(gold, champion.artifact, champion.model, {
 				modelVersion: champion.version.version,
+				explanation,
 			});
 			await saveTable(p, s.runId, "scored", undefined, "scores", scored);
+			if (explanation) {
+				const save = (name: string, t: Table) =>
+					saveTable(p, s.runId, "scored", undefined, name, t);
+				await save("contributions", contributionsTable(explanation));
+				await save("feature_importance", importanceTable(explanation));
+			}
 			const tiers = tierCounts(scored);
 			const out = {
 				modelVersion: champion.version.version,
 				customers: scored.numRows(),
 				tiers,
+				explanations: explanation ? explanationSummary(explanation) : null,
 			};
 			return {
 				output: out,
@@ -728,7 +744,12 @@ export function createHandlers(o: HandlerOptions = {}): StageHandlers {
 				readTable(p, s.runId, "scored", "scores"),
 				readTable(p, s.runId, "gold", "gold_customer"),
 			]);
-			const recs = recommend(scored, gold);
+			// Reason codes from the Score stage's contributions when it wrote them.
+			const shap = lakeKeys.table(s.runId, "scored", "contributions");
+			const contributions = (await p.store.exists(shap))
+				? await readTable(p, s.runId, "scored", "contributions")
+				: undefined;
+			const recs = recommend(scored, gold, contributions);
 			const table = recommendationsTable(recs);
 			await saveTable(
 				p,

@@ -210,6 +210,24 @@ export const REPORT_TABLES = {
 		timing: s,
 		offer_budget_eur: n,
 		reason_codes: s,
+		/** The customer's five largest TreeSHAP contributions (feature, signed log-odds); null without a tree champion. */
+		driver_1_feature: s,
+		driver_1_contribution: n,
+		driver_2_feature: s,
+		driver_2_contribution: n,
+		driver_3_feature: s,
+		driver_3_contribution: n,
+		driver_4_feature: s,
+		driver_4_contribution: n,
+		driver_5_feature: s,
+		driver_5_contribution: n,
+	},
+	/** Global importance of the scoring model: mean |TreeSHAP contribution| (log-odds) per gold feature, over the run's customers. */
+	feature_importance: {
+		feature: s,
+		rank: n,
+		mean_abs_contribution: n,
+		mean_contribution: n,
 	},
 } as const satisfies Record<string, TableSchema>;
 

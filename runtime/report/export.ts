@@ -209,8 +209,30 @@ export async function exportReportData(
 			timing: str(r.timing),
 			offer_budget_eur: num(r.offer_budget_eur),
 			reason_codes: str(r.reason_codes),
+			driver_1_feature: str(sc.driver_1_feature),
+			driver_1_contribution: num(sc.driver_1_contribution),
+			driver_2_feature: str(sc.driver_2_feature),
+			driver_2_contribution: num(sc.driver_2_contribution),
+			driver_3_feature: str(sc.driver_3_feature),
+			driver_3_contribution: num(sc.driver_3_contribution),
+			driver_4_feature: str(sc.driver_4_feature),
+			driver_4_contribution: num(sc.driver_4_contribution),
+			driver_5_feature: str(sc.driver_5_feature),
+			driver_5_contribution: num(sc.driver_5_contribution),
 		});
 	}
+	// Global importance, written by the Score stage when the champion is a tree model.
+	const importance = await tryTable(
+		store,
+		lakeKeys.table(runId, "scored", "feature_importance"),
+	);
+	for (const r of (importance?.objects() ?? []) as Obj[])
+		rows.feature_importance.push({
+			feature: str(r.feature),
+			rank: num(r.rank),
+			mean_abs_contribution: num(r.mean_abs_contribution),
+			mean_contribution: num(r.mean_contribution),
+		});
 	const figures = scoreFigures(scores);
 
 	// --- models: registry history, the scoring model's evaluation -------------

@@ -7,6 +7,7 @@ import type { ModelArtifact } from "../model/artifact.ts";
 import { loadModel } from "../model/learners/index.ts";
 import type { ModelRegistry, ModelVersion } from "../model/registry.ts";
 import type { FittedModel } from "../model/types.ts";
+import { contributionsTable, explainCustomers } from "./explanations.ts";
 import {
 	type Recommendation,
 	recommend,
@@ -32,7 +33,7 @@ export async function loadChampion(
 
 export interface ScoringResult {
 	modelVersion: string;
-	/** customer_id, churn_proba, churn_pred, risk_tier, expected_monthly_loss, model_version. */
+	/** customer_id, churn_proba, churn_pred, risk_tier, expected_monthly_loss, model_version (+ top drivers for a tree model). */
 	scored: Table;
 	recommendations: Recommendation[];
 	recommendationsTable: Table;
@@ -43,10 +44,16 @@ export function scoreAndRecommend(
 	gold: Table,
 	champion: LoadedModel,
 ): ScoringResult {
+	const explanation = explainCustomers(gold, champion.artifact);
 	const scored = scoreCustomers(gold, champion.artifact, champion.model, {
 		modelVersion: champion.version.version,
+		explanation,
 	});
-	const recommendations = recommend(scored, gold);
+	const recommendations = recommend(
+		scored,
+		gold,
+		explanation && contributionsTable(explanation),
+	);
 	return {
 		modelVersion: champion.version.version,
 		scored,

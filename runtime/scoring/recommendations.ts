@@ -44,6 +44,12 @@ export const REASON_CODES = [
 	"pricing_inquiry",
 	"high_competition_province",
 	"short_tenure",
+	// Model drivers without a rule: stated only when the customer's own contributions push the risk up.
+	"price_trend",
+	"consumption_pattern",
+	"margin_pattern",
+	"recent_interaction",
+	"sales_channel",
 	/** No single driver applies: the score comes from the model's combination of features. */
 	"no_single_driver",
 	/** Guardrail note: margin is negative, so no offer is made whatever the risk. */
@@ -104,6 +110,140 @@ export function reasonCodesFor(c: CustomerDrivers): ReasonCode[] {
 		codes.push("short_tenure");
 	if (codes.length === 0) codes.push("no_single_driver");
 	return codes;
+}
+
+/**
+ * Business meaning of the model's features for reason codes taken from
+ * TreeSHAP contributions (explanations.ts). A code's contribution is the sum
+ * of its features' contributions. Guardrails: a code that states a fact
+ * about the customer (intent, sentiment, renewal, tenure, ...) is given only
+ * when that fact holds (the rule of reasonCodesFor); the others only when
+ * their contribution is at least MIN_REASON_CONTRIBUTION.
+ */
+export const REASON_FEATURES: Readonly<
+	Partial<Record<ReasonCode, readonly string[]>>
+> = {
+	cancellation_intent: [
+		"is_cancellation_intent",
+		"customer_intent",
+		"intent_severity_score",
+		"dual_fuel_x_intent",
+	],
+	complaint_intent: [
+		"is_complaint_intent",
+		"customer_intent",
+		"intent_severity_score",
+		"recent_complaint_flag",
+		"complaint_near_renewal",
+		"complaint_x_negative_sentiment",
+	],
+	negative_sentiment: ["is_negative_sentiment", "sentiment_label"],
+	contract_expired: ["is_expired_contract"],
+	renewal_within_3m: [
+		"is_within_3m_of_renewal",
+		"months_to_renewal",
+		"renewal_bucket",
+		"is_high_risk_lifecycle",
+		"dual_fuel_x_renewal",
+	],
+	price_increase: ["is_price_increase"],
+	pricing_inquiry: ["is_price_sensitive"],
+	high_competition_province: [
+		"is_high_competition_province",
+		"is_competition_x_renewal",
+		"dual_fuel_x_competition",
+	],
+	short_tenure: ["tenure_months", "tenure_bucket"],
+	price_trend: [
+		"elec_price_trend_12m",
+		"gas_price_trend_12m",
+		"elec_price_volatility_12m",
+		"price_update_count",
+		"province_elec_cost_trend",
+		"elec_price_vs_province_cost_spread",
+	],
+	consumption_pattern: [
+		"avg_monthly_elec_kwh",
+		"total_elec_kwh_2024",
+		"avg_monthly_gas_m3",
+		"total_gas_m3_2024",
+		"std_monthly_elec_kwh",
+		"std_monthly_gas_m3",
+		"active_months_count",
+	],
+	margin_pattern: [
+		"std_margin",
+		"min_monthly_margin",
+		"max_negative_margin",
+		"rolling_margin_trend",
+		"gas_share_of_revenue",
+	],
+	recent_interaction: [
+		"has_interaction",
+		"last_interaction_days_ago",
+		"interaction_within_3m_of_renewal",
+		"is_interaction_within_30d_of_renewal",
+		"months_since_last_change",
+	],
+	sales_channel: [
+		"sales_channel",
+		"is_digital_channel",
+		"is_comparison_channel",
+		"is_own_website_channel",
+	],
+};
+
+/** Codes whose fact must hold for the customer (reasonCodesFor's rules). */
+const FACT_CODES: ReadonlySet<ReasonCode> = new Set([
+	"cancellation_intent",
+	"complaint_intent",
+	"negative_sentiment",
+	"contract_expired",
+	"renewal_within_3m",
+	"price_increase",
+	"pricing_inquiry",
+	"high_competition_province",
+	"short_tenure",
+]);
+
+/** Smallest contribution (log-odds) a model-driver code needs: a 1 % change in the odds. */
+export const MIN_REASON_CONTRIBUTION = Math.log(1.01);
+/** At most this many codes per customer, largest contribution first. */
+export const MAX_REASON_CODES = 3;
+
+/**
+ * Reason codes from a customer's TreeSHAP contributions (per gold feature,
+ * log-odds): the codes with the largest positive contributions, within the
+ * guardrails above; "no_single_driver" when none qualifies.
+ */
+export function reasonCodesFromContributions(
+	c: CustomerDrivers,
+	contribution: (feature: string) => number | undefined,
+): ReasonCode[] {
+	const facts = new Set(reasonCodesFor(c));
+	const scored: { code: ReasonCode; value: number }[] = [];
+	for (const [code, features] of Object.entries(REASON_FEATURES) as [
+		ReasonCode,
+		readonly string[],
+	][]) {
+		let value = 0;
+		let known = false;
+		for (const f of features) {
+			const v = contribution(f);
+			if (v === undefined || !Number.isFinite(v)) continue;
+			value += v;
+			known = true;
+		}
+		if (!known || !(value > 0)) continue;
+		if (
+			FACT_CODES.has(code) ? !facts.has(code) : value < MIN_REASON_CONTRIBUTION
+		)
+			continue;
+		scored.push({ code, value });
+	}
+	scored.sort((a, b) => b.value - a.value);
+	const codes = scored.slice(0, MAX_REASON_CODES).map((s) => s.code);
+	return codes.length > 0 ? codes : ["no_single_driver"];
 }
 
 export interface RecommendationInput {
@@ -181,8 +321,15 @@ export class Recommendation {
  * One recommendation per scored customer. `scored` has customer_id and
  * churn_proba (scoring output); `gold` supplies margin and drivers.
  * A customer without a margin (null) gets budget 0, as a zero margin would.
+ * With `contributions` (the Score stage's TreeSHAP table: customer_id and
+ * one column per feature) reason codes come from them
+ * (reasonCodesFromContributions), otherwise from the rules (reasonCodesFor).
  */
-export function recommend(scored: Table, gold: Table): Recommendation[] {
+export function recommend(
+	scored: Table,
+	gold: Table,
+	contributions?: Table,
+): Recommendation[] {
 	const goldRows = new Map<string, Record<string, unknown>>();
 	const needed = ["customer_id", "avg_monthly_margin", ...DRIVER_COLUMNS];
 	const missing = needed.filter((c) => !gold.columnNames().includes(c));
@@ -192,6 +339,18 @@ export function recommend(scored: Table, gold: Table): Recommendation[] {
 		);
 	for (const row of gold.select(needed).objects() as Record<string, unknown>[])
 		goldRows.set(String(row.customer_id), row);
+	const contributionRow = new Map<string, number>();
+	const contributionColumns = new Map<string, ArrayLike<number>>();
+	if (contributions) {
+		const ids = contributions.array("customer_id") as ArrayLike<unknown>;
+		for (let i = 0; i < ids.length; i++) contributionRow.set(String(ids[i]), i);
+		for (const name of contributions.columnNames())
+			if (name !== "customer_id")
+				contributionColumns.set(
+					name,
+					contributions.array(name) as ArrayLike<number>,
+				);
+	}
 	return (scored.objects() as Record<string, unknown>[]).map((s) => {
 		const id = String(s.customer_id);
 		const features = goldRows.get(id);
@@ -200,12 +359,24 @@ export function recommend(scored: Table, gold: Table): Recommendation[] {
 				`customer ${id} is scored but absent from the gold table`,
 			);
 		const margin = features.avg_monthly_margin;
+		let reasonCodes: ReasonCode[];
+		if (contributions) {
+			const row = contributionRow.get(id);
+			if (row === undefined)
+				throw new GuardrailError(
+					`customer ${id} is scored but has no contributions`,
+				);
+			reasonCodes = reasonCodesFromContributions(
+				features,
+				(f) => contributionColumns.get(f)?.[row],
+			);
+		} else reasonCodes = reasonCodesFor(features);
 		return Recommendation.create({
 			customerId: id,
 			riskScore: Number(s.churn_proba),
 			avgMonthlyMargin:
 				margin === null || margin === undefined ? 0 : Number(margin),
-			reasonCodes: reasonCodesFor(features),
+			reasonCodes,
 		});
 	});
 }

@@ -9,8 +9,10 @@ import { table } from "arquero";
 import { ModelInputError } from "../errors.ts";
 import type { Table } from "../io/tables.ts";
 import { type ModelArtifact, predictWithArtifact } from "../model/artifact.ts";
+import { calibrate } from "../model/calibration.ts";
 import { customerIds } from "../model/matrix.ts";
 import type { FittedModel } from "../model/types.ts";
+import { type ScoreExplanation, topDriverColumns } from "./explanations.ts";
 import { riskTier } from "./tiers.ts";
 
 const round = (x: number, digits: number) => {
@@ -21,6 +23,12 @@ const round = (x: number, digits: number) => {
 export interface ScoreOptions {
 	/** Registry version of the model, written on every row for traceability. */
 	modelVersion?: string;
+	/**
+	 * TreeSHAP of the same gold table (explanations.ts): its raw scores are the
+	 * model's own (same pass), so the trees are not walked twice, and each row
+	 * gets its top drivers.
+	 */
+	explanation?: ScoreExplanation;
 }
 
 /** Expected monthly loss: probability × margin at risk (a negative margin puts nothing at risk). */
@@ -38,7 +46,18 @@ export function scoreCustomers(
 	options: ScoreOptions = {},
 ): Table {
 	const ids = customerIds(gold);
-	const { proba } = predictWithArtifact(artifact, model, gold);
+	const ex = options.explanation;
+	if (
+		ex &&
+		(ex.customerIds.length !== ids.length ||
+			ex.customerIds.some((id, i) => id !== ids[i]))
+	)
+		throw new ModelInputError(
+			"explanation is not of this gold table's customers",
+		);
+	const proba = ex
+		? calibrate(artifact.calibration, ex.raw)
+		: predictWithArtifact(artifact, model, gold).proba;
 	if (!gold.columnNames().includes("avg_monthly_margin"))
 		throw new ModelInputError('gold table has no column "avg_monthly_margin"');
 	const margins = gold.array("avg_monthly_margin") as ArrayLike<number | null>;
@@ -74,6 +93,7 @@ export function scoreCustomers(
 		);
 	if (options.modelVersion !== undefined)
 		columns.model_version = new Array(n).fill(options.modelVersion);
+	if (ex) Object.assign(columns, topDriverColumns(ex));
 	return table(columns) as Table;
 }
 

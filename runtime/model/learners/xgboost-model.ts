@@ -18,6 +18,8 @@ export interface XgbTree {
 	feature: Int32Array;
 	/** Split condition (internal node) or leaf value, as float32. */
 	value: Float32Array;
+	/** Sum of the training rows' hessians in the node (XGBoost's "cover"; TreeSHAP weights paths by it). */
+	cover: Float32Array;
 }
 
 export interface XgbModel {
@@ -158,8 +160,14 @@ export function parseXgbModel(bytes: Uint8Array): XgbModel {
 			// The top bit of sindex is "missing goes left"; inputs are never missing here.
 			feature[k] = left[k] === -1 ? -1 : sindex & 0x7fffffff;
 		}
-		r.skip(16 * numNodes); // node statistics (loss_chg, sum_hess, base_weight, leaf_child_cnt)
-		trees.push({ left, right, feature, value });
+		// Node statistics: loss_chg, sum_hess, base_weight (float32), leaf_child_cnt (int32).
+		const cover = new Float32Array(numNodes);
+		for (let k = 0; k < numNodes; k++) {
+			r.skip(4);
+			cover[k] = r.f32();
+			r.skip(8);
+		}
+		trees.push({ left, right, feature, value, cover });
 		depths.push(treeDepth(left, right));
 	}
 	// tree_info (output group per tree) follows; every tree is group 0 here.

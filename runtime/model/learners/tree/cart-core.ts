@@ -28,6 +28,11 @@ export interface Tree {
 	right: Int32Array;
 	/** Weighted share of the positive class among the node's training rows. */
 	value: Float64Array;
+	/**
+	 * Total sample weight of the node's training rows (TreeSHAP's cover);
+	 * absent in trees saved before it was recorded.
+	 */
+	cover?: Float64Array;
 }
 
 /**
@@ -51,6 +56,7 @@ export function growTree(
 	const left: number[] = [];
 	const right: number[] = [];
 	const value: number[] = [];
+	const cover: number[] = [];
 
 	const hist = new Float64Array(256 * 2); // weighted class counts per bin
 	const hcount = new Int32Array(256);
@@ -72,6 +78,7 @@ export function growTree(
 		left.push(-1);
 		right.push(-1);
 		value.push(W > 0 ? w1 / W : 0);
+		cover.push(W);
 		const n = end - start;
 		if (
 			depth >= opts.maxDepth ||
@@ -167,6 +174,7 @@ export function growTree(
 		left: Int32Array.from(left),
 		right: Int32Array.from(right),
 		value: Float64Array.from(value),
+		cover: Float64Array.from(cover),
 	};
 }
 

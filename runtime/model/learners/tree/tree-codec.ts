@@ -13,6 +13,8 @@ export interface EncodedTrees {
 	left: string;
 	right: string;
 	value: string;
+	/** Node covers (sample weight), when every tree has them. */
+	cover?: string;
 }
 
 function concat<T extends Int32Array | Float64Array>(
@@ -66,6 +68,16 @@ export function encodeTrees(trees: Tree[]): EncodedTrees {
 				f64,
 			),
 		),
+		...(trees.every((t) => t.cover)
+			? {
+					cover: b64(
+						concat(
+							trees.map((t) => t.cover as Float64Array),
+							f64,
+						),
+					),
+				}
+			: {}),
 	};
 }
 
@@ -79,9 +91,12 @@ export function decodeTrees(e: EncodedTrees): Tree[] {
 	const left = asI32(e.left);
 	const right = asI32(e.right);
 	const value = asF64(e.value);
+	const cover = e.cover === undefined ? undefined : asF64(e.cover);
 	const total = e.nodeCounts.reduce((s, n) => s + n, 0);
 	if (
-		[feature, threshold, left, right, value].some((a) => a.length !== total)
+		[feature, threshold, left, right, value, cover ?? value].some(
+			(a) => a.length !== total,
+		)
 	) {
 		throw new Error("tree state: array lengths do not match the node counts");
 	}
@@ -94,6 +109,7 @@ export function decodeTrees(e: EncodedTrees): Tree[] {
 			left: left.slice(off, off + n),
 			right: right.slice(off, off + n),
 			value: value.slice(off, off + n),
+			...(cover ? { cover: cover.slice(off, off + n) } : {}),
 		});
 		off += n;
 	}
