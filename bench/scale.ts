@@ -26,6 +26,7 @@ import type {
 	ShardOutput,
 	ValidateOutput,
 } from "../runtime/pipeline/handlers.ts";
+import { STAGE_NODE_OPTIONS } from "../runtime/pipeline/node-options.ts";
 import { generateBatch } from "../runtime/synth/generate.ts";
 import { compareWithReference } from "../test/support/bronze-reference.ts";
 
@@ -70,9 +71,13 @@ function child(
 ): Promise<Sample & { wall: number }> {
 	return new Promise((ok, fail) => {
 		const t0 = performance.now();
-		const p = spawn(process.execPath, ["--import", "tsx", script, ...args], {
-			stdio: ["ignore", "pipe", "pipe"],
-		});
+		const p = spawn(
+			process.execPath,
+			[STAGE_NODE_OPTIONS, "--import", "tsx", script, ...args],
+			{
+				stdio: ["ignore", "pipe", "pipe"],
+			},
+		);
 		let out = "";
 		let err = "";
 		p.stdout.on("data", (d) => {

@@ -1,5 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { STAGE_NODE_OPTIONS } from "../runtime/pipeline/node-options.ts";
 import {
 	accessStatements,
 	assumeRolePolicy,
@@ -188,6 +189,7 @@ export class RuntimeFunction extends pulumi.ComponentResource {
 		);
 
 		const environment: Record<string, pulumi.Input<string>> = {
+			NODE_OPTIONS: STAGE_NODE_OPTIONS,
 			LAKE_BUCKET: r.lakeBucketName,
 			STATE_TABLE: r.manifestTableName,
 			REGISTRY_TABLE: r.registryTableName,

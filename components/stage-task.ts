@@ -5,6 +5,7 @@ import {
 	type EcsCapableStage,
 	STAGE_IO_PREFIX,
 } from "../runtime/pipeline/definition.ts";
+import { STAGE_NODE_OPTIONS } from "../runtime/pipeline/node-options.ts";
 import { TASK_ENV } from "../runtime/pipeline/task-contract.ts";
 import {
 	accessStatements,
@@ -129,6 +130,7 @@ export function stageTaskEnvironment(
 	environment: Record<string, string>,
 ): Array<{ name: string; value: string }> {
 	const vars: Record<string, string> = {
+		NODE_OPTIONS: STAGE_NODE_OPTIONS,
 		LAKE_BUCKET: r.lakeBucketName,
 		STATE_TABLE: r.manifestTableName,
 		REGISTRY_TABLE: r.registryTableName,

@@ -71,3 +71,21 @@ describe("CLI", () => {
 		expect(r.err).toContain('--mode must be auto, train or score, got "foo"');
 	});
 });
+
+describe("npm scripts", () => {
+	it("run the CLI with the stage processes' V8 flags (the local run is one process for every stage)", async () => {
+		const { readFile } = await import("node:fs/promises");
+		const { STAGE_NODE_OPTIONS } = await import(
+			"../runtime/pipeline/node-options.ts"
+		);
+		const pkg = JSON.parse(await readFile("package.json", "utf8")) as {
+			scripts: Record<string, string>;
+		};
+		for (const name of ["start", "synth", "experiments", "report"])
+			expect(pkg.scripts[name], name).toMatch(
+				new RegExp(
+					`^node ${STAGE_NODE_OPTIONS} --import tsx runtime/cli\\.ts `,
+				),
+			);
+	});
+});

@@ -22,6 +22,7 @@ import {
 	reportTaskParameters,
 } from "../../components/state-machine.ts";
 import { buildDefinition } from "../../runtime/pipeline/definition.ts";
+import { STAGE_NODE_OPTIONS } from "../../runtime/pipeline/node-options.ts";
 import {
 	ACCOUNT,
 	inventory,
@@ -346,6 +347,7 @@ export function describeStack(
 					want.ephemeralStorageMb,
 				);
 				expect(fn.inputs.environment.variables).toEqual({
+					NODE_OPTIONS: STAGE_NODE_OPTIONS,
 					LAKE_BUCKET: lake().state.bucket,
 					STATE_TABLE: table("-manifest").name,
 					REGISTRY_TABLE: table("-registry").name,
