@@ -117,6 +117,22 @@ export function ipcToTable(ipc: Uint8Array): Table {
 	return columnTable(columns);
 }
 
+/**
+ * A column's values for reading, in row order: the backing array itself when
+ * the table is neither filtered nor ordered (no copy), else `table.array`.
+ * arquero's `array` copies through a per-row scan; on the 1.2 M-row
+ * customer-month table of 100 k customers, silver spent a fifth of its time
+ * there. Callers must not modify the result.
+ */
+export function columnValues(table: Table, name: string): ArrayLike<unknown> {
+	if (!table.isFiltered() && !table.isOrdered()) {
+		const data = (table.data() as unknown as Record<string, unknown>)[name];
+		if (Array.isArray(data) || ArrayBuffer.isView(data))
+			return data as ArrayLike<unknown>;
+	}
+	return table.array(name) as ArrayLike<unknown>;
+}
+
 /** Write a table atomically (temp file + rename) so readers never see half a file. */
 export async function writeParquetFile(
 	path: string,

@@ -15,7 +15,7 @@ import {
 	FLAG_FEATURES,
 	TIER_1B_STRINGS,
 } from "../features/feature-sets.ts";
-import type { Table } from "../io/tables.ts";
+import { type Table, columnValues as tableColumn } from "../io/tables.ts";
 import type { Labels, Matrix } from "./types.ts";
 
 export const ID_COLUMN = "customer_id";
@@ -74,7 +74,7 @@ export interface PreprocessOptions {
 function columnValues(table: Table, name: string): ArrayLike<unknown> {
 	if (!table.columnNames().includes(name))
 		throw new ModelInputError(`gold table has no column "${name}"`);
-	return table.array(name) as ArrayLike<unknown>;
+	return tableColumn(table, name);
 }
 
 export function customerIds(table: Table): string[] {

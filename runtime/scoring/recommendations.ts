@@ -9,7 +9,7 @@
  */
 import { table } from "arquero";
 import { GuardrailError } from "../errors.ts";
-import type { Table } from "../io/tables.ts";
+import { columnValues, type Table } from "../io/tables.ts";
 import { type RiskTier, riskTier } from "./tiers.ts";
 
 export { GuardrailError };
@@ -342,13 +342,16 @@ export function recommend(
 	const contributionRow = new Map<string, number>();
 	const contributionColumns = new Map<string, ArrayLike<number>>();
 	if (contributions) {
-		const ids = contributions.array("customer_id") as ArrayLike<unknown>;
+		const ids = columnValues(
+			contributions,
+			"customer_id",
+		) as ArrayLike<unknown>;
 		for (let i = 0; i < ids.length; i++) contributionRow.set(String(ids[i]), i);
 		for (const name of contributions.columnNames())
 			if (name !== "customer_id")
 				contributionColumns.set(
 					name,
-					contributions.array(name) as ArrayLike<number>,
+					columnValues(contributions, name) as ArrayLike<number>,
 				);
 	}
 	return (scored.objects() as Record<string, unknown>[]).map((s) => {

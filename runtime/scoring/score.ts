@@ -7,7 +7,7 @@
  */
 import { table } from "arquero";
 import { ModelInputError } from "../errors.ts";
-import type { Table } from "../io/tables.ts";
+import { columnValues, type Table } from "../io/tables.ts";
 import { type ModelArtifact, predictWithArtifact } from "../model/artifact.ts";
 import { calibrate } from "../model/calibration.ts";
 import { customerIds } from "../model/matrix.ts";
@@ -60,7 +60,9 @@ export function scoreCustomers(
 		: predictWithArtifact(artifact, model, gold).proba;
 	if (!gold.columnNames().includes("avg_monthly_margin"))
 		throw new ModelInputError('gold table has no column "avg_monthly_margin"');
-	const margins = gold.array("avg_monthly_margin") as ArrayLike<number | null>;
+	const margins = columnValues(gold, "avg_monthly_margin") as ArrayLike<
+		number | null
+	>;
 	const t = artifact.threshold.threshold;
 	const n = ids.length;
 	const churnProba = new Array<number>(n);
@@ -89,7 +91,7 @@ export function scoreCustomers(
 	// The as-of date is recorded with every output (DATA_SPEC §4).
 	if (gold.columnNames().includes("as_of_date"))
 		columns.as_of_date = Array.from(
-			gold.array("as_of_date") as ArrayLike<unknown>,
+			columnValues(gold, "as_of_date") as ArrayLike<unknown>,
 		);
 	if (options.modelVersion !== undefined)
 		columns.model_version = new Array(n).fill(options.modelVersion);
@@ -105,7 +107,9 @@ export function tierCounts(scored: Table): Record<string, number> {
 		High: 0,
 		Critical: 0,
 	};
-	for (const t of Array.from(scored.array("risk_tier") as ArrayLike<string>))
+	for (const t of Array.from(
+		columnValues(scored, "risk_tier") as ArrayLike<string>,
+	))
 		counts[t] = (counts[t] ?? 0) + 1;
 	return counts;
 }

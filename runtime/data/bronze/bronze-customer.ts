@@ -6,7 +6,7 @@
  */
 import * as aq from "arquero";
 import { RawContractError } from "../../errors.ts";
-import type { Table } from "../../io/tables.ts";
+import { columnValues, type Table } from "../../io/tables.ts";
 import type { RawBatch } from "../raw/load-batch.ts";
 
 export const ATTRIBUTE_COLUMNS = [
@@ -47,7 +47,7 @@ function firstRowById(
 	faults: Faults,
 	dupKey: string,
 ): Map<string, number> {
-	const ids = table.array("customer_id") as ArrayLike<string>;
+	const ids = columnValues(table, "customer_id") as ArrayLike<string>;
 	const index = new Map<string, number>();
 	for (let i = 0; i < ids.length; i++) {
 		if (index.has(ids[i])) bump(faults, dupKey);
@@ -60,8 +60,8 @@ function firstRowById(
 export function latestInteractionById(
 	interactions: Table,
 ): Map<string, { row: number; count: number }> {
-	const ids = interactions.array("customer_id") as ArrayLike<string>;
-	const dates = interactions.array("date") as ArrayLike<string>;
+	const ids = columnValues(interactions, "customer_id") as ArrayLike<string>;
+	const dates = columnValues(interactions, "date") as ArrayLike<string>;
 	const latest = new Map<string, { row: number; count: number }>();
 	for (let i = 0; i < ids.length; i++) {
 		const cur = latest.get(ids[i]);
@@ -80,8 +80,8 @@ export function buildBronzeCustomer(raw: RawBatch): {
 	faults: Faults;
 } {
 	const faults: Faults = {};
-	const ids = raw.churnLabel.array("customer_id") as ArrayLike<string>;
-	const churn = raw.churnLabel.array("churn") as ArrayLike<number>;
+	const ids = columnValues(raw.churnLabel, "customer_id") as ArrayLike<string>;
+	const churn = columnValues(raw.churnLabel, "churn") as ArrayLike<number>;
 	const known = new Set<string>();
 	for (let i = 0; i < ids.length; i++) {
 		// The loader already rejects this; kept so a hand-built RawBatch cannot slip through.
@@ -118,9 +118,11 @@ export function buildBronzeCustomer(raw: RawBatch): {
 	const out: Record<string, unknown[]> = Object.fromEntries(
 		BRONZE_CUSTOMER_COLUMNS.map((c) => [c, []]),
 	);
-	// Fetch each column once: arquero's table.array() may copy the column.
+	// Fetch each column once: arquero's columnValues(table, ) may copy the column.
 	const columnsOf = (table: Table, names: readonly string[]) =>
-		names.map((n) => [n, table.array(n) as ArrayLike<unknown>] as const);
+		names.map(
+			(n) => [n, columnValues(table, n) as ArrayLike<unknown>] as const,
+		);
 	const attrCols = columnsOf(raw.attributes, ATTRIBUTE_COLUMNS);
 	const contractCols = columnsOf(raw.contracts, CONTRACT_COLUMNS);
 	const interactionCols = (
@@ -131,7 +133,7 @@ export function buildBronzeCustomer(raw: RawBatch): {
 		] as const
 	).map(
 		([out, src]) =>
-			[out, raw.interactions.array(src) as ArrayLike<unknown>] as const,
+			[out, columnValues(raw.interactions, src) as ArrayLike<unknown>] as const,
 	);
 	const at = (arr: ArrayLike<unknown>, row: number | undefined) =>
 		row === undefined ? null : (arr[row] ?? null);

@@ -6,7 +6,7 @@
  */
 import * as aq from "arquero";
 import { RawContractError } from "../../errors.ts";
-import type { Table } from "../../io/tables.ts";
+import { columnValues, type Table } from "../../io/tables.ts";
 import { BRONZE_CUSTOMER_COLUMNS } from "../bronze/bronze-customer.ts";
 import { BRONZE_CUSTOMER_MONTH_COLUMNS } from "../bronze/bronze-customer-month.ts";
 import type { SentimentScorer } from "../nlp/sentiment.ts";
@@ -217,7 +217,7 @@ function buildSilverCustomerMonth(
 			columns[name] = nullable(values);
 			continue;
 		}
-		const src = bronze.array(name) as ArrayLike<unknown>;
+		const src = columnValues(bronze, name);
 		const out: unknown[] = new Array(n);
 		for (let k = 0; k < n; k++) out[k] = src[order[k]];
 		columns[name] = name === "customer_id" ? order.map((r) => ids[r]) : out;

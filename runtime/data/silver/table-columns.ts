@@ -4,7 +4,7 @@
  * wrong kind is a RawContractError naming table, 1-based row and column.
  */
 import { RawContractError } from "../../errors.ts";
-import type { Table } from "../../io/tables.ts";
+import { columnValues, type Table } from "../../io/tables.ts";
 
 const MS_PER_DAY = 86_400_000;
 const DATE_RE = /^(\d{4})-(\d{2})-(\d{2})$/;
@@ -25,9 +25,7 @@ export function requireColumns(
 	}
 }
 
-function values(table: Table, name: string): ArrayLike<unknown> {
-	return table.array(name) as ArrayLike<unknown>;
-}
+const values = columnValues;
 
 function bad(
 	file: string,
