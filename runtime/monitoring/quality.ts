@@ -10,7 +10,7 @@
  * (`QualityTolerances`, CLI flags of `run`).
  */
 import type { QualityViolation } from "../errors.ts";
-import type { Table } from "../io/tables.ts";
+import { columnValues, type Table } from "../io/tables.ts";
 
 export type ColumnType =
 	| "string"
@@ -190,7 +190,7 @@ export function checkTable(
 			continue;
 		}
 		const maxNullRate = maxNullRateOf(col, tolerances);
-		const values = table.array(col.name) as ArrayLike<unknown>;
+		const values = columnValues(table, col.name);
 		let nulls = 0;
 		let badType = 0;
 		let firstBad: { row: number; value: unknown } | undefined;
@@ -264,7 +264,7 @@ export function checkTable(
 	}
 
 	if (contract.key?.every((k) => present.has(k))) {
-		const cols = contract.key.map((k) => table.array(k) as ArrayLike<unknown>);
+		const cols = contract.key.map((k) => columnValues(table, k));
 		const seen = new Set<string>();
 		let dups = 0;
 		for (let i = 0; i < rows; i++) {
