@@ -19,6 +19,7 @@ import {
 	aggregateConsumptionShard,
 	mergeShardAggregates,
 	readShardAggregate,
+	reaggregateStraddling,
 	writeShardAggregate,
 } from "../data/bronze/hourly-aggregate.ts";
 import { createSentimentScorer } from "../data/nlp/sentiment.ts";
@@ -351,6 +352,26 @@ function piecesToKeys(
 	}));
 }
 
+/** A shard whose pieces are lake keys → the same shard on local files (downloaded to scratch in Lambda). */
+async function materializeShard(
+	p: Platform,
+	shard: ConsumptionShard,
+): Promise<ConsumptionShard> {
+	const pieces = await Promise.all(
+		shard.pieces.map(async (pc) => ({
+			...pc,
+			path: await materialize(p.store, pc.path, p.scratchDir),
+		})),
+	);
+	return { ...shard, pieces };
+}
+
+const straddlingCount = (agg: { table: Table } | undefined) =>
+	agg
+		? new Set(Array.from(agg.table.array("customer_id") as ArrayLike<string>))
+				.size
+		: 0;
+
 /** The key of a shard's partial aggregate (its metadata is `<key>.json`). */
 const shardKey = (runId: string, shardId: string) =>
 	lakeKeys.table(runId, "bronze", `shards/${shardId}`);
@@ -480,14 +501,8 @@ export function createHandlers(o: HandlerOptions = {}): StageHandlers {
 		async (s, p) => {
 			const t0 = performance.now();
 			// DuckDB reads files: the pieces' own files locally, downloads to scratch in Lambda.
-			const pieces = await Promise.all(
-				s.shard.pieces.map(async (pc) => ({
-					...pc,
-					path: await materialize(p.store, pc.path, p.scratchDir),
-				})),
-			);
 			const agg = await aggregateConsumptionShard(
-				{ ...s.shard, pieces },
+				await materializeShard(p, s.shard),
 				{ threads: 1 },
 			);
 			const key = shardKey(s.runId, s.shard.id);
@@ -511,12 +526,11 @@ export function createHandlers(o: HandlerOptions = {}): StageHandlers {
 		async (s, p, progress) => {
 			// The shard list, not the Map's result, says what to merge: a Distributed
 			// Map writes its results to S3 instead of the state.
-			const shardIds = (
-				await getJson<ConsumptionShard[]>(
-					p.store,
-					s.raw?.shardsKey ?? lakeKeys.doc(s.runId, "staged", "shards"),
-				)
-			).map((sh) => sh.id);
+			const shardList = await getJson<ConsumptionShard[]>(
+				p.store,
+				s.raw?.shardsKey ?? lakeKeys.doc(s.runId, "staged", "shards"),
+			);
+			const shardIds = shardList.map((sh) => sh.id);
 			const parts = await Promise.all(
 				shardIds.map(async (id) => {
 					try {
@@ -530,11 +544,21 @@ export function createHandlers(o: HandlerOptions = {}): StageHandlers {
 					}
 				}),
 			);
-			const merged = mergeShardAggregates(parts);
+			const tolerances = resolveTolerances(s.quality);
+			// Customers whose hours straddle shards are re-aggregated from their pieces
+			// in one pass (docs/data-quality.md, "Hourly integrity"); none with customer-split parts.
+			const straddling = await reaggregateStraddling(shardList, parts, {
+				threads: 1,
+				prepare: (sh) => materializeShard(p, sh),
+			});
+			const merged = mergeShardAggregates(parts, {
+				maxInvalidHourlyShare: tolerances.maxInvalidHourlyShare,
+				straddling,
+			});
 			const raw = await readStagedRaw(p, s.runId);
 			const customer = buildBronzeCustomer(raw);
 			const month = buildBronzeCustomerMonth(merged.table, raw, customer.table);
-			const hourly = parts.reduce((a, x) => a + x.rowsRead, 0);
+			const hourly = merged.rowsRead;
 			const rows = {
 				consumption_hourly: hourly,
 				bronze_customer: customer.table.numRows(),
@@ -547,7 +571,6 @@ export function createHandlers(o: HandlerOptions = {}): StageHandlers {
 			};
 			// Counted before the quality gates, so a failed gate still reports them.
 			Object.assign(progress, { rows, faults });
-			const tolerances = resolveTolerances(s.quality);
 			await saveTables(p, s.runId, "bronze", [
 				{
 					name: "bronze_customer",
@@ -578,6 +601,8 @@ export function createHandlers(o: HandlerOptions = {}): StageHandlers {
 					detail: {
 						asOfDate,
 						shards: parts.length,
+						straddlingCustomers: straddlingCount(straddling),
+						missingHours: merged.missingHours,
 						shardSecondsTotal: timings.reduce((a, x) => a + x.seconds, 0),
 						shardSecondsMax: Math.max(0, ...timings.map((x) => x.seconds)),
 					},

@@ -25,10 +25,13 @@ export interface ConsumptionPiece {
 
 export interface ConsumptionShard {
 	id: string;
-	format: ConsumptionFormat;
+	/** staged-csv: Parquet parts of text columns, converted once from a CSV (typed like a CSV). */
+	format: ConsumptionFormat | "staged-csv";
 	pieces: ConsumptionPiece[];
-	/** Keep only customers with hash(customer_id) % modulo = remainder (CSV shards). */
+	/** Keep only customers with hash(trim(customer_id)) % modulo = remainder (CSV shards). */
 	hash?: { modulo: number; remainder: number };
+	/** Keep only these (trimmed) customers: the re-aggregation of customers straddling shards. */
+	customers?: string[];
 }
 
 const shardId = (i: number, n: number) =>
