@@ -6,6 +6,9 @@
  * comparison with the pipeline's table done inside DuckDB, so it runs on a
  * 100 k-customer batch (880 M hourly rows) without the rows entering JS.
  *
+ * Duplicate hourly rows follow the documented rule (largest reading per
+ * channel), written here as a plain GROUP BY.
+ *
  * Readings are summed as rounded micro-units, as the contract's exactness
  * rule allows (readings carry at most 4 decimals), so equal means equal.
  */
@@ -41,10 +44,15 @@ export function referenceSql(
 	const micro = (x: string) => `round(greatest(${x}, 0) * 1000000)::HUGEINT`;
 	const sumIf = (x: string, p: string) =>
 		`coalesce(sum(${micro(x)}) FILTER (WHERE period = '${p}'), 0) / 1000000`;
+	// Duplicate (customer, hour) rows: one reading per channel, the largest
+	// (docs/data-quality.md, "Hourly integrity"); only hours of the batch year 2024.
 	return `WITH rows AS (
-		SELECT trim(customer_id) AS customer_id, "timestamp"::TIMESTAMP AS ts,
-			consumption_elec_kwh::DOUBLE AS e, consumption_gas_m3::DOUBLE AS g
-		FROM read_parquet(${sqlList(hourlyParquet)})
+		SELECT customer_id, ts, max(e) AS e, max(g) AS g FROM (
+			SELECT trim(customer_id) AS customer_id, "timestamp"::TIMESTAMP AS ts,
+				consumption_elec_kwh::DOUBLE AS e, consumption_gas_m3::DOUBLE AS g
+			FROM read_parquet(${sqlList(hourlyParquet)})
+		) WHERE year(ts) = 2024
+		GROUP BY customer_id, ts
 	), classified AS (
 		SELECT *, strftime(ts, '%Y-%m') AS month, ${period} AS period, ${holiday} AS is_holiday
 		FROM rows WHERE customer_id <> '' AND ts IS NOT NULL
