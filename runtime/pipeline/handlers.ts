@@ -4,12 +4,15 @@
  * lake under the run id. The same functions run in-process locally and as
  * Lambda handlers in AWS.
  */
-import { mkdir, mkdtemp, rm } from "node:fs/promises";
-import { join, relative } from "node:path";
+import { mkdir, mkdtemp, readFile, rm } from "node:fs/promises";
+import { basename, join, relative } from "node:path";
 import { buildBronzeCustomer } from "../data/bronze/bronze-customer.ts";
 import { buildBronzeCustomerMonth } from "../data/bronze/bronze-customer-month.ts";
 import type { ConsumptionShard } from "../data/bronze/consumption-shards.ts";
-import { planConsumptionShards } from "../data/bronze/consumption-shards.ts";
+import {
+	planConsumptionShards,
+	stagedCsvShards,
+} from "../data/bronze/consumption-shards.ts";
 import {
 	BRONZE_CUSTOMER_CONTRACT,
 	BRONZE_CUSTOMER_MONTH_CONTRACT,
@@ -22,6 +25,7 @@ import {
 	reaggregateStraddling,
 	writeShardAggregate,
 } from "../data/bronze/hourly-aggregate.ts";
+import { stageCsvConsumption } from "../data/bronze/stage-csv.ts";
 import { createSentimentScorer } from "../data/nlp/sentiment.ts";
 import { loadRawBatch, type RawBatch } from "../data/raw/load-batch.ts";
 import { buildSilver } from "../data/silver/build-silver.ts";
@@ -372,6 +376,35 @@ const straddlingCount = (agg: { table: Table } | undefined) =>
 				.size
 		: 0;
 
+/**
+ * A CSV consumption file parsed once: converted to Parquet parts by customer
+ * hash under `runs/<id>/staged/consumption/`, uploaded to the lake, one shard
+ * per part (docs/data-quality.md, "Hourly integrity").
+ */
+async function stageCsvShards(
+	p: Platform,
+	s: RunState,
+	csvPath: string,
+): Promise<ConsumptionShard[]> {
+	const local = await stageCsvConsumption(
+		csvPath,
+		join(p.scratchDir, "staged-consumption"),
+		s.shardCount,
+	);
+	const parts = [];
+	// One at a time: a part is read into memory to be put.
+	for (const part of local) {
+		const key = lakeKeys.table(
+			s.runId,
+			"staged",
+			`consumption/bucket-${String(part.bucket).padStart(3, "0")}/${basename(part.path, ".parquet")}`,
+		);
+		await p.store.put(key, await readFile(part.path));
+		parts.push({ bucket: part.bucket, path: key });
+	}
+	return stagedCsvShards(parts);
+}
+
 /** The key of a shard's partial aggregate (its metadata is `<key>.json`). */
 const shardKey = (runId: string, shardId: string) =>
 	lakeKeys.table(runId, "bronze", `shards/${shardId}`);
@@ -463,8 +496,14 @@ export function createHandlers(o: HandlerOptions = {}): StageHandlers {
 				p.scratchDir,
 			);
 			const raw = await loadRawBatch(batchDir);
-			const planned = planConsumptionShards(raw.consumption, s.shardCount);
-			const shards = piecesToKeys(planned, batchDir, rawPrefix);
+			const shards =
+				raw.consumption.format === "csv"
+					? await stageCsvShards(p, s, raw.consumption.files[0].path)
+					: piecesToKeys(
+							planConsumptionShards(raw.consumption, s.shardCount),
+							batchDir,
+							rawPrefix,
+						);
 			const consumption = {
 				...raw.consumption,
 				files: raw.consumption.files.map((f) => ({

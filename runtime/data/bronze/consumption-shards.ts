@@ -5,9 +5,11 @@
  * - folder of Parquet parts: contiguous groups of whole parts, balanced by rows;
  * - single Parquet file: contiguous row-group ranges (DuckDB reads only those
  *   row groups, via its `file_row_number` filter);
- * - single CSV file: it cannot be split without reading it, so shards take a
- *   hash partition of customer_id (each shard scans the file but aggregates
- *   only its customers).
+ * - single CSV file: ValidateRaw converts it once into Parquet parts by hash of
+ *   the trimmed customer id (stage-csv.ts), one shard per bucket
+ *   (`stagedCsvShards`); without staging, shards take a hash partition of
+ *   customer_id (each shard scans the whole file but aggregates only its
+ *   customers).
  * Whatever the split, a customer-month may appear in several shards; the merge
  * re-aggregates, so any split gives the single-pass result.
  */
@@ -59,6 +61,20 @@ export function planConsumptionShards(
 	if (source.layout === "parts" && source.files.length >= count)
 		return groupWholeFiles(source, count);
 	return splitRowGroups(source, count);
+}
+
+/** Shards over staged CSV parts (lake keys or paths): one per bucket, customer-disjoint. */
+export function stagedCsvShards(
+	parts: readonly { bucket: number; path: string }[],
+): ConsumptionShard[] {
+	const buckets = [...new Set(parts.map((p) => p.bucket))].sort(
+		(a, b) => a - b,
+	);
+	return buckets.map((b, i) => ({
+		id: shardId(i, buckets.length),
+		format: "staged-csv" as const,
+		pieces: parts.filter((p) => p.bucket === b).map((p) => ({ path: p.path })),
+	}));
 }
 
 /**

@@ -107,7 +107,7 @@ function sourceSql(shard: ConsumptionShard, origin = false): string {
 		const reader = (path: string) =>
 			shard.format === "csv"
 				? `read_csv(${sqlString(path)}, header = true, all_varchar = true, delim = ',', quote = '"', null_padding = true${fname})`
-				: `read_parquet(${sqlString(path)}${fname})`;
+				: `read_parquet(${sqlString(path)}, hive_partitioning = false${fname})`;
 		const reads = shard.pieces.map(
 			(p) =>
 				`SELECT cid, CASE WHEN bad THEN NULL ELSE t END AS ts, e, g${origin ? ", file, raw_timestamp, raw_consumption_elec_kwh, raw_consumption_gas_m3" : ""} FROM (
