@@ -1,7 +1,8 @@
 /**
  * CSV consumption parsed once (docs/data-quality.md, "Hourly integrity"):
  * ValidateRaw converts the CSV into Parquet parts by customer hash under the
- * run, uploads them to the store, and BronzeShard reads only its part — the
+ * run (typed once, raw text kept for bad rows), uploads them to the store,
+ * and BronzeShard reads only its part — the
  * raw CSV can be gone by then. The result equals a direct aggregation of the
  * CSV, unparsable values are still dropped and counted, duplicates resolved.
  */
@@ -137,7 +138,7 @@ describe("CSV consumption staged once by ValidateRaw", () => {
 });
 
 describe("stageCsvConsumption", () => {
-	it("keeps the text as read and partitions every row once", async () => {
+	it("types the text once, keeps the raw text of bad rows, and partitions every row once", async () => {
 		const dir = await mkdtemp(join(tmpdir(), "stage-csv-"));
 		try {
 			const csv = join(dir, "c.csv");
@@ -155,16 +156,28 @@ describe("stageCsvConsumption", () => {
 				).getRowObjectsJS(),
 			);
 			expect(rows).toHaveLength(3);
-			expect(rows.map((r) => r.consumption_elec_kwh)).toEqual([
-				" 1.50 ",
-				"2",
-				"abc",
+			// Typed once; the raw text kept for the unparsable row only.
+			expect(
+				rows.map((r) => [
+					r.consumption_elec_kwh,
+					r.consumption_gas_m3,
+					r.raw_timestamp,
+					r.raw_consumption_elec_kwh,
+				]),
+			).toEqual([
+				[1.5, null, null, null],
+				[2, 0, null, null],
+				[null, 0, "bad", "abc"],
 			]);
+			expect(rows[2].timestamp).toBeNull();
 			expect(Object.keys(rows[0])).toEqual([
 				"customer_id",
 				"timestamp",
 				"consumption_elec_kwh",
 				"consumption_gas_m3",
+				"raw_timestamp",
+				"raw_consumption_elec_kwh",
+				"raw_consumption_gas_m3",
 			]);
 			// " A1 " and "A1" land in the same part (the hash is of the trimmed id).
 			const a1 = await withDuckDB({}, async (con) =>

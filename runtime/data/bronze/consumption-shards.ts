@@ -27,7 +27,7 @@ export interface ConsumptionPiece {
 
 export interface ConsumptionShard {
 	id: string;
-	/** staged-csv: Parquet parts of text columns, converted once from a CSV (typed like a CSV). */
+	/** staged-csv: Parquet parts converted once from a CSV (typed by the CSV rule, raw text kept for bad rows; stage-csv.ts). */
 	format: ConsumptionFormat | "staged-csv";
 	pieces: ConsumptionPiece[];
 	/** Keep only customers with hash(trim(customer_id)) % modulo = remainder (CSV shards). */

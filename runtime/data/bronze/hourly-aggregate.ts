@@ -89,6 +89,42 @@ export interface ShardAggregate {
 	offendingRows?: OffendingRow[];
 }
 
+const TEXT_COLUMNS = [
+	"timestamp",
+	"consumption_elec_kwh",
+	"consumption_gas_m3",
+] as const;
+
+/**
+ * A CSV's text rows typed, the rule for every text source (a CSV read
+ * directly, or staged once by ValidateRaw, stage-csv.ts): a row whose
+ * timestamp or a non-blank reading does not parse gets a NULL timestamp (so
+ * it is dropped and counted); its raw text is kept in raw_* columns
+ * (`rawOnlyWhenBad`: NULL on good rows, so staged parts stay small).
+ */
+export function typedCsvSql(
+	from: string,
+	rawOnlyWhenBad = false,
+	withFilename = false,
+): string {
+	const raw = (c: string) =>
+		rawOnlyWhenBad
+			? `CASE WHEN bad THEN "${c}" END AS raw_${c}`
+			: `"${c}" AS raw_${c}`;
+	return `SELECT customer_id, CASE WHEN bad THEN NULL ELSE t END AS "timestamp",
+			e AS consumption_elec_kwh, g AS consumption_gas_m3, ${TEXT_COLUMNS.map(raw).join(", ")}${withFilename ? ", filename" : ""}
+		FROM (
+			SELECT *, (t IS NULL OR (e IS NULL AND nullif(trim(consumption_elec_kwh), '') IS NOT NULL)
+				OR (g IS NULL AND nullif(trim(consumption_gas_m3), '') IS NOT NULL)) AS bad
+			FROM (SELECT *, try_cast(trim("timestamp") AS TIMESTAMP) AS t,
+				try_cast(trim(consumption_elec_kwh) AS DOUBLE) AS e, try_cast(trim(consumption_gas_m3) AS DOUBLE) AS g
+				FROM ${from}))`;
+}
+
+/** The CSV reader options shared by every reading of a consumption CSV (everything as text). */
+export const csvReader = (path: string, extra = "") =>
+	`read_csv(${sqlString(path)}, header = true, all_varchar = true, delim = ',', quote = '"', null_padding = true${extra})`;
+
 /**
  * The shard's rows as (cid, ts, e, g[, file and raw text]). A row that cannot
  * be used (timestamp missing or unparsable, or an unparsable reading in a CSV)
@@ -96,39 +132,39 @@ export interface ShardAggregate {
  */
 function sourceSql(shard: ConsumptionShard, origin = false): string {
 	let typed: string;
-	const raw = (c: string) => `"${c}"::VARCHAR AS raw_${c}`;
-	const rawCols = origin
-		? `, filename AS file, ${["timestamp", "consumption_elec_kwh", "consumption_gas_m3"].map(raw).join(", ")}`
-		: "";
 	const fname = origin ? ", filename = true" : "";
-	if (shard.format === "csv" || shard.format === "staged-csv") {
-		// Everything as text, then typed here so a bad value is counted, not fatal.
-		// A staged CSV is the same text, converted once to Parquet parts (ValidateRaw).
-		const reader = (path: string) =>
-			shard.format === "csv"
-				? `read_csv(${sqlString(path)}, header = true, all_varchar = true, delim = ',', quote = '"', null_padding = true${fname})`
-				: `read_parquet(${sqlString(path)}, hive_partitioning = false${fname})`;
-		const reads = shard.pieces.map(
-			(p) =>
-				`SELECT cid, CASE WHEN bad THEN NULL ELSE t END AS ts, e, g${origin ? ", file, raw_timestamp, raw_consumption_elec_kwh, raw_consumption_gas_m3" : ""} FROM (
-					SELECT customer_id AS cid, try_cast(trim("timestamp") AS TIMESTAMP) AS t,
-						try_cast(trim(consumption_elec_kwh) AS DOUBLE) AS e, try_cast(trim(consumption_gas_m3) AS DOUBLE) AS g,
-						(t IS NULL OR (e IS NULL AND nullif(trim(consumption_elec_kwh), '') IS NOT NULL)
-							OR (g IS NULL AND nullif(trim(consumption_gas_m3), '') IS NOT NULL)) AS bad${rawCols}
-					FROM ${reader(p.path)})`,
-		);
-		typed = reads.join(" UNION ALL ");
+	if (shard.format === "csv") {
+		// Everything as text, then typed so a bad value is counted, not fatal.
+		const rawCols = origin
+			? `, filename AS file, ${TEXT_COLUMNS.map((c) => `raw_${c}`).join(", ")}`
+			: "";
+		typed = shard.pieces
+			.map(
+				(p) =>
+					`SELECT customer_id AS cid, "timestamp" AS ts, consumption_elec_kwh AS e, consumption_gas_m3 AS g${rawCols}
+					FROM (${typedCsvSql(csvReader(p.path, fname), false, origin)})`,
+			)
+			.join(" UNION ALL ");
 	} else {
+		// A staged CSV is already typed (stage-csv.ts); its raw text is kept for bad rows only.
+		const text = (c: string) =>
+			shard.format === "staged-csv"
+				? `coalesce(raw_${c}, "${c}"::VARCHAR) AS raw_${c}`
+				: `"${c}"::VARCHAR AS raw_${c}`;
+		const rawCols = origin
+			? `, filename AS file, ${TEXT_COLUMNS.map(text).join(", ")}`
+			: "";
 		const cols = `customer_id AS cid, "timestamp"::TIMESTAMP AS ts, consumption_elec_kwh::DOUBLE AS e, consumption_gas_m3::DOUBLE AS g${rawCols}`;
+		const opts = `, hive_partitioning = false${fname}`;
 		const whole = shard.pieces
 			.filter((p) => p.rowStart === undefined)
 			.map((p) => p.path);
 		const parts: string[] = [];
 		if (whole.length > 0)
-			parts.push(`SELECT ${cols} FROM read_parquet(${sqlList(whole)}${fname})`);
+			parts.push(`SELECT ${cols} FROM read_parquet(${sqlList(whole)}${opts})`);
 		for (const p of shard.pieces.filter((x) => x.rowStart !== undefined))
 			parts.push(
-				`SELECT ${cols} FROM read_parquet(${sqlString(p.path)}, file_row_number = true${fname})
+				`SELECT ${cols} FROM read_parquet(${sqlString(p.path)}, file_row_number = true${opts})
 				WHERE file_row_number >= ${p.rowStart} AND file_row_number < ${p.rowEnd}`,
 			);
 		typed = parts.join(" UNION ALL ");

@@ -3,26 +3,20 @@
  * DuckDB pass reads the CSV as text and writes Parquet parts partitioned by
  * hash of the trimmed customer id, so the shards built on them are
  * customer-disjoint and each reads only its own part instead of re-parsing
- * the whole file. Values stay text: the shard types them exactly as it types
- * a CSV, so an unparsable value is still counted, not fatal.
+ * the whole file. The values are typed here, once, by the rule a shard
+ * applies to a CSV (`typedCsvSql`): an unparsable row keeps a NULL timestamp
+ * and its raw text, so it is still counted (and shown), not fatal.
  */
 import { readdir } from "node:fs/promises";
 import { join } from "node:path";
 import { type DuckOptions, sqlString, withDuckDB } from "../raw/duckdb.ts";
+import { csvReader, typedCsvSql } from "./hourly-aggregate.ts";
 
 export interface StagedCsvPart {
 	bucket: number;
 	/** Local path of the Parquet part. */
 	path: string;
 }
-
-/** Columns of a staged part (text, as in the CSV). */
-const COLUMNS = [
-	"customer_id",
-	"timestamp",
-	"consumption_elec_kwh",
-	"consumption_gas_m3",
-];
 
 export async function stageCsvConsumption(
 	csvPath: string,
@@ -35,11 +29,10 @@ export async function stageCsvConsumption(
 			`bucket count must be a positive integer, got ${buckets}`,
 		);
 	await withDuckDB(duck, async (con) => {
-		// The same reader options as a shard reading the CSV directly (hourly-aggregate.ts).
+		// The same reader and typing as a shard reading the CSV directly (hourly-aggregate.ts).
 		await con.run(`COPY (
-			SELECT ${COLUMNS.map((c) => `"${c}"`).join(", ")},
-				(hash(trim(customer_id)) % ${buckets})::INTEGER AS bucket
-			FROM read_csv(${sqlString(csvPath)}, header = true, all_varchar = true, delim = ',', quote = '"', null_padding = true)
+			SELECT *, (hash(trim(customer_id)) % ${buckets})::INTEGER AS bucket
+			FROM (${typedCsvSql(csvReader(csvPath), true)})
 		) TO ${sqlString(outDir)} (FORMAT parquet, PARTITION_BY (bucket), OVERWRITE_OR_IGNORE true)`);
 	});
 	const parts: StagedCsvPart[] = [];
