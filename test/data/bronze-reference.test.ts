@@ -59,12 +59,22 @@ const DUPLICATES: HourRow[] = [
 	["C3", "2024-03-05 10:00:00", 9.5, null], // larger electricity, no gas
 	["C2", "2024-03-10 05:00:00", 0.0001, 0.0002], // exact copy
 	["C2", "2025-01-01 00:00:00", 1, 1], // out of the batch year
+	// The wall-clock hour repeated when DST ends: two real hours, then a third row (a duplicate).
+	["C3", "2024-10-27 02:00:00", 0.4, 0],
+	["C3", "2024-10-27 02:00:00", 0.7, 0.1],
+	["C3", "2024-10-27 02:00:00", 0.5, 0],
+	["C2", "2024-10-27 02:00:00", 0.3, 0],
+	["C2", "2024-10-27 02:00:00", 0.3, 0],
 ];
 
 /** Complete prices and costs for every customer-month above, so no quality rule is in play here. */
 const PRICE_HEADER =
 	"customer_id,pricing_date,variable_price_tier1_eur_kwh,variable_price_tier2_eur_kwh,variable_price_tier3_eur_kwh,elec_fixed_fee_eur_month,elec_fixed_cost_eur_month,gas_variable_price_eur_m3,gas_fixed_revenue_eur_year,gas_fixed_cost_eur_year";
-const MONTHS = { C1: ["01", "02"], C2: ["01", "03"], C3: ["03", "05"] };
+const MONTHS = {
+	C1: ["01", "02"],
+	C2: ["01", "03", "10"],
+	C3: ["03", "05", "10"],
+};
 const PRICES = [
 	PRICE_HEADER,
 	...Object.entries(MONTHS).flatMap(([id, ms]) =>
@@ -73,7 +83,7 @@ const PRICES = [
 ].join("\n");
 const COSTS = [
 	"month,province,elec_var_cost_eur_kwh,gas_var_cost_eur_m3,peaje_elec_eur_kwh",
-	...["01", "02", "03", "05"].flatMap((m) =>
+	...["01", "02", "03", "05", "10"].flatMap((m) =>
 		["28", "08"].map((p) => `2024-${m},${p},0.07,0.3,0.02`),
 	),
 ].join("\n");
@@ -140,7 +150,7 @@ describe("bronze_customer_month against the independent DuckDB aggregation", () 
 	it("counts the duplicated and out-of-year rows by kind", () => {
 		expect(reduceFaults).toMatchObject({
 			consumption_duplicate_rows_exact: 2,
-			consumption_duplicate_rows_conflicting: 4,
+			consumption_duplicate_rows_conflicting: 5,
 			consumption_rows_out_of_year_dropped: 1,
 		});
 	});

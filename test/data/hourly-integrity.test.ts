@@ -194,6 +194,41 @@ describe("duplicate hourly rows", () => {
 	});
 });
 
+describe("the wall-clock hour repeated when daylight saving time ends", () => {
+	it("holds two real hours (summed, not a duplicate); a third row there is one", async () => {
+		const rep = "2024-10-27 02:00:00"; // Sunday: off-peak
+		const dir = await batch("dst", (d) =>
+			writeHourlyParquet(file(d, ".parquet"), [
+				["D1", rep, 0.4, 0],
+				["D1", rep, 0.4, 0], // the same reading in both real hours: both kept
+				["D2", rep, 0.4, 0],
+				["D2", rep, 0.9, 0.2],
+				["D2", rep, 0.6, 0], // third row: the two largest per channel kept
+				["D2", "2024-10-27 03:00:00", 1.0, 0],
+			]),
+		);
+		const r = await aggregateConsumption(await locateConsumption(dir), {
+			shards: 1,
+		});
+		const rows = r.table.objects() as Record<string, unknown>[];
+		expect(rows[0]).toMatchObject({
+			customer_id: "D1",
+			monthly_elec_kwh: 0.8,
+			hours_in_month: 2,
+		});
+		expect(rows[1]).toMatchObject({
+			customer_id: "D2",
+			monthly_elec_kwh: 2.5, // 0.9 + 0.6 + 1.0
+			monthly_gas_m3: 0.2,
+			hours_in_month: 3,
+		});
+		expect(r.faults.consumption_duplicate_rows_conflicting).toBe(1);
+		expect(r.faults.consumption_duplicate_rows_exact).toBeUndefined();
+		// To 2024-10-27 03:00: 300 days × 24 + 4 hours, less 31 March 02:00, plus 27 October 02:00 again.
+		expect(r.missingHours.expectedHours).toBe(7204);
+	});
+});
+
 describe("unparsable and out-of-year rows", () => {
 	it("beyond the tolerated share fail the run, naming the file and the first offending rows", async () => {
 		const dir = await batch("out-of-year", (d) =>

@@ -46,13 +46,23 @@ export function referenceSql(
 		`coalesce(sum(${micro(x)}) FILTER (WHERE period = '${p}'), 0) / 1000000`;
 	// Duplicate (customer, hour) rows: one reading per channel, the largest
 	// (docs/data-quality.md, "Hourly integrity"); only hours of the batch year 2024.
-	return `WITH rows AS (
-		SELECT customer_id, ts, max(e) AS e, max(g) AS g FROM (
-			SELECT trim(customer_id) AS customer_id, "timestamp"::TIMESTAMP AS ts,
-				consumption_elec_kwh::DOUBLE AS e, consumption_gas_m3::DOUBLE AS g
-			FROM read_parquet(${sqlList(hourlyParquet)})
-		) WHERE year(ts) = 2024
-		GROUP BY customer_id, ts
+	// The wall-clock hour repeated when DST ends holds up to two real hours: the
+	// two largest readings per channel, as two rows.
+	const repeated = "TIMESTAMP '2024-10-27 02:00:00'";
+	return `WITH src AS (
+		SELECT trim(customer_id) AS customer_id, "timestamp"::TIMESTAMP AS ts,
+			consumption_elec_kwh::DOUBLE AS e, consumption_gas_m3::DOUBLE AS g
+		FROM read_parquet(${sqlList(hourlyParquet)})
+		WHERE year("timestamp"::TIMESTAMP) = 2024
+	), rows AS (
+		SELECT customer_id, ts, max(e) AS e, max(g) AS g FROM src
+		WHERE ts <> ${repeated} GROUP BY customer_id, ts
+		UNION ALL
+		SELECT customer_id, ts, es[i] AS e, gs[i] AS g FROM (
+			SELECT customer_id, ts, list_sort(list(e), 'DESC', 'NULLS LAST') AS es,
+				list_sort(list(g), 'DESC', 'NULLS LAST') AS gs, least(count(*), 2) AS n
+			FROM src WHERE ts = ${repeated} GROUP BY customer_id, ts
+		) CROSS JOIN range(1, 3) r(i) WHERE i <= n
 	), classified AS (
 		SELECT *, strftime(ts, '%Y-%m') AS month, ${period} AS period, ${holiday} AS is_holiday
 		FROM rows WHERE customer_id <> '' AND ts IS NOT NULL

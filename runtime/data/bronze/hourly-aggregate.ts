@@ -183,6 +183,14 @@ const HOUR_US = 3_600_000_000;
 const YEAR_START = `TIMESTAMP '${CONSUMPTION_YEAR}-01-01 00:00:00'`;
 const YEAR_END = `TIMESTAMP '${CONSUMPTION_YEAR + 1}-01-01 00:00:00'`;
 const hourOf = (ts: string) => `epoch_us(${ts}) // ${HOUR_US}`;
+/**
+ * Timestamps are local wall-clock (README data contract): when daylight saving
+ * time ends (last Sunday of October, 03:00 → 02:00) the hour 02:00 occurs
+ * twice, so two rows there are two real hours, not a duplicate; the spring
+ * hour 02:00 (last Sunday of March) does not exist.
+ */
+export const REPEATED_HOUR = Date.UTC(CONSUMPTION_YEAR, 9, 27, 2) / 3_600_000;
+export const SKIPPED_HOUR = Date.UTC(CONSUMPTION_YEAR, 2, 31, 2) / 3_600_000;
 const yearHours = (): [number, number] => [
 	Date.UTC(CONSUMPTION_YEAR, 0, 1) / 3_600_000,
 	Date.UTC(CONSUMPTION_YEAR + 1, 0, 1) / 3_600_000 - 1,
@@ -231,7 +239,8 @@ const hourlySql = (
  * levels, as cheap as a plain aggregation. Duplicate (customer, hour) rows
  * are only *detected* here, exactly: each (id, class) group keeps a bitmap of
  * its hours (hour mod 1024 is unique within a month), OR-ed per trimmed id and
- * month; rows minus set bits = duplicate rows (column `dup`). The customers
+ * month; rows minus set bits = duplicate rows (column `dup`), less the
+ * second row of the repeated autumn hour (REPEATED_HOUR). The customers
  * with any are then re-aggregated by `exactShardSql`. Bad rows land in month
  * NULL; micro-unit sums of clamped readings keep the merge exact.
  */
@@ -241,13 +250,14 @@ export function shardSql(shard: ConsumptionShard): string {
 		SELECT s.cid, c.k, count(*) AS n_rows, count(c.k) AS n, count_if(s.unparsable) AS n_unparsable,
 			max(s.h) AS max_h, sum(${micro("s.e")}) AS em, sum(${micro("s.g")}) AS gm,
 			bitstring_agg((s.h % 1024)::INTEGER, 0, 1023) FILTER (WHERE c.k IS NOT NULL) AS bits,
-			0 AS dup_exact, 0 AS dup_conflict,
+			count_if(s.h = ${REPEATED_HOUR}) AS n_rep, 0 AS dup_exact, 0 AS dup_conflict,
 			count_if(s.e < 0) AS neg_e, count_if(s.g < 0) AS neg_g,
 			count(c.k) - count(s.e) AS null_e, count(c.k) - count(s.g) AS null_g,
 		FROM hourly s LEFT JOIN calendar c ON c.h = s.h
 		GROUP BY ALL
 	), by_month AS (
-		${BY_MONTH}, (sum(n) - coalesce(bit_count(bit_or(bits)), 0))::DOUBLE AS dup
+		${BY_MONTH}, (sum(n) - coalesce(bit_count(bit_or(bits)), 0)
+			- CASE WHEN sum(n_rep) >= 2 THEN 1 ELSE 0 END)::DOUBLE AS dup
 		FROM by_class GROUP BY ALL
 	)
 	${MONTH_OUT}`;
@@ -257,7 +267,8 @@ export function shardSql(shard: ConsumptionShard): string {
  * The exact aggregation with duplicates resolved, for the few customers that
  * have any (`shard.customers`), one aggregation level more:
  * 1. per (trimmed id, hour): duplicates collapse to one reading per channel —
- *    the largest (docs/data-quality.md, "Hourly integrity"); exact duplicates
+ *    the largest (docs/data-quality.md, "Hourly integrity"; the repeated
+ *    autumn hour keeps its two largest); exact duplicates
  *    (every reading equal, nulls included) and conflicting ones are told apart;
  *    rows without a usable in-year hour share the group (id, NULL);
  * 2. per (id, calendar class); 3. per (id, month).
@@ -265,19 +276,30 @@ export function shardSql(shard: ConsumptionShard): string {
 export function exactShardSql(shard: ConsumptionShard): string {
 	const same = (x: string) =>
 		`(min(${x}) IS NOT DISTINCT FROM max(${x}) AND count(${x}) IN (0, count(*)))`;
+	const rep = `h = ${REPEATED_HOUR}`;
+	// The repeated autumn hour keeps its two largest readings per channel (two real hours).
+	const top2 = (x: string) =>
+		`list_slice(list_sort(list(${x}) FILTER (WHERE ${rep}), 'DESC', 'NULLS LAST'), 1, 2)`;
+	const kept = (x: string, one: string, two: string) =>
+		`CASE WHEN ${rep} THEN ${two.replaceAll("$L", top2(x))} ELSE ${one.replaceAll("$X", `max(${x})`)} END`;
+	const reading = (x: string) => `
+			${kept(x, micro("$X"), `coalesce(list_sum(list_transform($L, v -> ${micro("v")})), 0)`)} AS ${x}m,
+			${kept(x, "($X < 0)::INTEGER", "len(list_filter($L, v -> v < 0))")} AS neg_${x},
+			${kept(x, "($X IS NULL)::INTEGER", "least(count(*), 2) - len(list_filter($L, v -> v IS NOT NULL))")} AS null_${x}`;
 	return `WITH hourly AS (${hourlySql(shard)}
 	), by_hour AS (
 		SELECT coalesce(trim(cid), '') AS cid, h, count(*) AS n, count_if(unparsable) AS n_unparsable,
-			max(e) AS e, max(g) AS g, ${same("e")} AND ${same("g")} AS same
-		FROM hourly GROUP BY ALL
+			CASE WHEN h IS NULL THEN 0 WHEN ${rep} THEN least(count(*), 2) ELSE 1 END AS kept,
+			${reading("e")}, ${reading("g")}, ${same("e")} AND ${same("g")} AS same
+		FROM hourly GROUP BY 1, 2
 	), by_class AS (
-		SELECT s.cid, c.k, sum(s.n) AS n_rows, count(c.k) AS n,
-			sum(s.n - 1) FILTER (WHERE c.k IS NOT NULL AND s.same) AS dup_exact,
-			sum(s.n - 1) FILTER (WHERE c.k IS NOT NULL AND NOT s.same) AS dup_conflict,
+		SELECT s.cid, c.k, sum(s.n) AS n_rows, coalesce(sum(s.kept) FILTER (WHERE c.k IS NOT NULL), 0) AS n,
+			sum(s.n - s.kept) FILTER (WHERE c.k IS NOT NULL AND s.same) AS dup_exact,
+			sum(s.n - s.kept) FILTER (WHERE c.k IS NOT NULL AND NOT s.same) AS dup_conflict,
 			sum(s.n_unparsable) AS n_unparsable, max(s.h) AS max_h,
-			sum(${micro("s.e")}) AS em, sum(${micro("s.g")}) AS gm,
-			count_if(s.e < 0) AS neg_e, count_if(s.g < 0) AS neg_g,
-			count(c.k) - count(s.e) AS null_e, count(c.k) - count(s.g) AS null_g,
+			sum(s.em) FILTER (WHERE c.k IS NOT NULL) AS em, sum(s.gm) FILTER (WHERE c.k IS NOT NULL) AS gm,
+			sum(s.neg_e) FILTER (WHERE c.k IS NOT NULL) AS neg_e, sum(s.neg_g) FILTER (WHERE c.k IS NOT NULL) AS neg_g,
+			sum(s.null_e) FILTER (WHERE c.k IS NOT NULL) AS null_e, sum(s.null_g) FILTER (WHERE c.k IS NOT NULL) AS null_g,
 		FROM by_hour s LEFT JOIN calendar c ON c.h = s.h
 		GROUP BY ALL
 	), by_month AS (
@@ -649,10 +671,14 @@ function missingHoursSummary(
 	hours: readonly number[],
 	maxTimestamp: string,
 ): MissingHoursSummary {
+	// Wall-clock hours: the spring hour does not exist, the autumn one counts twice.
+	const last = Date.parse(`${maxTimestamp}Z`) / 3_600_000;
 	const expectedHours =
-		(Date.parse(`${maxTimestamp}Z`) - Date.UTC(CONSUMPTION_YEAR, 0, 1)) /
-			3_600_000 +
-		1;
+		last -
+		Date.UTC(CONSUMPTION_YEAR, 0, 1) / 3_600_000 +
+		1 -
+		(last >= SKIPPED_HOUR ? 1 : 0) +
+		(last >= REPEATED_HOUR ? 1 : 0);
 	const kept = new Map<string, number>();
 	keys.forEach(([id], i) => {
 		kept.set(id, (kept.get(id) ?? 0) + hours[i]);
