@@ -54,14 +54,24 @@ export function referenceSql(
 			consumption_elec_kwh::DOUBLE AS e, consumption_gas_m3::DOUBLE AS g
 		FROM read_parquet(${sqlList(hourlyParquet)})
 		WHERE year("timestamp"::TIMESTAMP) = 2024
+	), dup_customers AS (
+		-- Customers with more rows than distinct timestamps (beyond the DST hour's second row):
+		-- only their rows pay for the (customer, timestamp) grouping.
+		SELECT customer_id FROM src GROUP BY customer_id
+		HAVING count(*) - count(DISTINCT ts) - CASE WHEN count_if(ts = ${repeated}) >= 2 THEN 1 ELSE 0 END > 0
+	), dups AS (
+		SELECT * FROM src WHERE customer_id IN (SELECT customer_id FROM dup_customers)
 	), rows AS (
-		SELECT customer_id, ts, max(e) AS e, max(g) AS g FROM src
+		SELECT customer_id, ts, e, g FROM src
+		WHERE customer_id NOT IN (SELECT customer_id FROM dup_customers)
+		UNION ALL
+		SELECT customer_id, ts, max(e) AS e, max(g) AS g FROM dups
 		WHERE ts <> ${repeated} GROUP BY customer_id, ts
 		UNION ALL
 		SELECT customer_id, ts, es[i] AS e, gs[i] AS g FROM (
 			SELECT customer_id, ts, list_sort(list(e), 'DESC', 'NULLS LAST') AS es,
 				list_sort(list(g), 'DESC', 'NULLS LAST') AS gs, least(count(*), 2) AS n
-			FROM src WHERE ts = ${repeated} GROUP BY customer_id, ts
+			FROM dups WHERE ts = ${repeated} GROUP BY customer_id, ts
 		) CROSS JOIN range(1, 3) r(i) WHERE i <= n
 	), classified AS (
 		SELECT *, strftime(ts, '%Y-%m') AS month, ${period} AS period, ${holiday} AS is_holiday
