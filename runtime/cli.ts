@@ -113,6 +113,11 @@ program
 		`quality: largest share of customer-months whose electricity price is missing before imputation (default ${DEFAULT_TOLERANCES.maxImputedPriceShare}; docs/data-quality.md)`,
 		share("--max-imputed-price-share"),
 	)
+	.option(
+		"--max-invalid-hourly-share <share>",
+		`quality: largest share of hourly consumption rows dropped for an unparsable or out-of-year timestamp or an unparsable reading before the run stops (default ${DEFAULT_TOLERANCES.maxInvalidHourlyShare}; docs/data-quality.md)`,
+		share("--max-invalid-hourly-share"),
+	)
 	.action(async (o) => {
 		const { runCommand } = await import("./commands/run.ts");
 		process.exitCode = await runCommand(o);

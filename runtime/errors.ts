@@ -54,6 +54,38 @@ export class DataQualityError extends Error {
 	}
 }
 
+/**
+ * More hourly consumption rows dropped (unparsable or out-of-year timestamp,
+ * unparsable reading) than the run tolerates (`maxInvalidHourlyShare`,
+ * docs/data-quality.md). Permanent: the extract is broken.
+ */
+export class InvalidHourlyRowsError extends Error {
+	override readonly name = "InvalidHourlyRowsError";
+	constructor(
+		readonly dropped: number,
+		readonly rows: number,
+		readonly maxShare: number,
+		/** The first offending rows as read, with their file. */
+		readonly examples: readonly {
+			file: string;
+			customer_id: string | null;
+			timestamp: string | null;
+			consumption_elec_kwh: string | null;
+			consumption_gas_m3: string | null;
+		}[],
+	) {
+		const files = [...new Set(examples.map((r) => r.file))];
+		super(
+			`${files.join(", ") || "consumption"}: ${dropped} of ${rows} hourly rows (${((dropped / rows) * 100).toFixed(3)} %) have an unparsable or out-of-year timestamp or an unparsable reading, more than the tolerated ${(maxShare * 100).toFixed(3)} % (maxInvalidHourlyShare); first rows: ${examples
+				.map(
+					(r) =>
+						`${r.file.split("/").at(-1)}: customer_id=${JSON.stringify(r.customer_id)} timestamp=${JSON.stringify(r.timestamp)} elec=${JSON.stringify(r.consumption_elec_kwh)} gas=${JSON.stringify(r.consumption_gas_m3)}`,
+				)
+				.join("; ")}`,
+		);
+	}
+}
+
 /** A model matrix or model input that cannot be used (e.g. non-finite value). Permanent. */
 export class ModelInputError extends Error {
 	override readonly name = "ModelInputError";

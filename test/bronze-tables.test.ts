@@ -161,6 +161,7 @@ describe("bronze_customer_month", () => {
 		expect(faults).toEqual({
 			price_rows_duplicate_month_dropped: 1,
 			consumption_months_unknown_customer_dropped: 1,
+			consumption_rows_unknown_customer_dropped: 1, // C7's one hour
 			consumption_customers_not_in_churn_label: 1,
 			customers_without_consumption: 1,
 		});

@@ -153,8 +153,8 @@ describe("the contracts of all layers", () => {
 		// Under any tolerances, not only the defaults.
 		for (const tolerances of [
 			DEFAULT_TOLERANCES,
-			{ maxInvalidShare: 0.3, maxImputedPriceShare: 0 },
-			{ maxInvalidShare: 0, maxImputedPriceShare: 0.4 },
+			{ ...DEFAULT_TOLERANCES, maxInvalidShare: 0.3, maxImputedPriceShare: 0 },
+			{ ...DEFAULT_TOLERANCES, maxInvalidShare: 0, maxImputedPriceShare: 0.4 },
 		])
 			for (const [up, down] of pairs)
 				for (const d of down.columns) {

@@ -29,6 +29,7 @@ export interface RunCommandOptions {
 	/** Quality tolerances (docs/data-quality.md); absent: the defaults. */
 	maxInvalidShare?: number;
 	maxImputedPriceShare?: number;
+	maxInvalidHourlyShare?: number;
 }
 
 export async function runCommand(o: RunCommandOptions): Promise<number> {
@@ -80,6 +81,9 @@ export async function runCommand(o: RunCommandOptions): Promise<number> {
 				: {}),
 			...(o.maxImputedPriceShare !== undefined
 				? { maxImputedPriceShare: o.maxImputedPriceShare }
+				: {}),
+			...(o.maxInvalidHourlyShare !== undefined
+				? { maxInvalidHourlyShare: o.maxInvalidHourlyShare }
 				: {}),
 		}),
 		force: o.force,

@@ -22,7 +22,8 @@ export type ColumnType =
 
 /**
  * The judgement thresholds of the contracts, set per run (execution input
- * `quality`, CLI `--max-invalid-share`, `--max-imputed-price-share`).
+ * `quality`, CLI `--max-invalid-share`, `--max-imputed-price-share`,
+ * `--max-invalid-hourly-share`).
  */
 export interface QualityTolerances {
 	/**
@@ -36,13 +37,20 @@ export interface QualityTolerances {
 	 * before silver imputes it: imputation stands on the real prices around it.
 	 */
 	maxImputedPriceShare: number;
+	/**
+	 * Largest share of hourly consumption rows dropped for an unparsable or
+	 * out-of-year timestamp or an unparsable reading: beyond it the run fails
+	 * naming the file and the first such rows (InvalidHourlyRowsError).
+	 */
+	maxInvalidHourlyShare: number;
 }
 export type ToleranceName = keyof QualityTolerances;
 
-/** Defaults (docs/data-quality.md): 1 % faulty rows, 10 % imputed prices. */
+/** Defaults (docs/data-quality.md): 1 % faulty rows, 10 % imputed prices, 0.1 % dropped hourly rows. */
 export const DEFAULT_TOLERANCES: Readonly<QualityTolerances> = Object.freeze({
 	maxInvalidShare: 0.01,
 	maxImputedPriceShare: 0.1,
+	maxInvalidHourlyShare: 0.001,
 });
 
 /** Validates tolerances from an execution input or the CLI: each a share in [0, 1]. */

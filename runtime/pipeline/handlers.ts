@@ -4,12 +4,15 @@
  * lake under the run id. The same functions run in-process locally and as
  * Lambda handlers in AWS.
  */
-import { mkdir, mkdtemp, rm } from "node:fs/promises";
-import { join, relative } from "node:path";
+import { mkdir, mkdtemp, readFile, rm } from "node:fs/promises";
+import { basename, join, relative } from "node:path";
 import { buildBronzeCustomer } from "../data/bronze/bronze-customer.ts";
 import { buildBronzeCustomerMonth } from "../data/bronze/bronze-customer-month.ts";
 import type { ConsumptionShard } from "../data/bronze/consumption-shards.ts";
-import { planConsumptionShards } from "../data/bronze/consumption-shards.ts";
+import {
+	planConsumptionShards,
+	stagedCsvShards,
+} from "../data/bronze/consumption-shards.ts";
 import {
 	BRONZE_CUSTOMER_CONTRACT,
 	BRONZE_CUSTOMER_MONTH_CONTRACT,
@@ -19,8 +22,10 @@ import {
 	aggregateConsumptionShard,
 	mergeShardAggregates,
 	readShardAggregate,
+	reaggregateStraddling,
 	writeShardAggregate,
 } from "../data/bronze/hourly-aggregate.ts";
+import { stageCsvConsumption } from "../data/bronze/stage-csv.ts";
 import { createSentimentScorer } from "../data/nlp/sentiment.ts";
 import { loadRawBatch, type RawBatch } from "../data/raw/load-batch.ts";
 import { buildSilver } from "../data/silver/build-silver.ts";
@@ -357,6 +362,55 @@ function piecesToKeys(
 	}));
 }
 
+/** A shard whose pieces are lake keys → the same shard on local files (downloaded to scratch in Lambda). */
+async function materializeShard(
+	p: Platform,
+	shard: ConsumptionShard,
+): Promise<ConsumptionShard> {
+	const pieces = await Promise.all(
+		shard.pieces.map(async (pc) => ({
+			...pc,
+			path: await materialize(p.store, pc.path, p.scratchDir),
+		})),
+	);
+	return { ...shard, pieces };
+}
+
+const straddlingCount = (agg: { table: Table } | undefined) =>
+	agg
+		? new Set(Array.from(agg.table.array("customer_id") as ArrayLike<string>))
+				.size
+		: 0;
+
+/**
+ * A CSV consumption file parsed once: converted to Parquet parts by customer
+ * hash under `runs/<id>/staged/consumption/`, uploaded to the lake, one shard
+ * per part (docs/data-quality.md, "Hourly integrity").
+ */
+async function stageCsvShards(
+	p: Platform,
+	s: RunState,
+	csvPath: string,
+): Promise<ConsumptionShard[]> {
+	const local = await stageCsvConsumption(
+		csvPath,
+		join(p.scratchDir, "staged-consumption"),
+		s.shardCount,
+	);
+	const parts = [];
+	// One at a time: a part is read into memory to be put.
+	for (const part of local) {
+		const key = lakeKeys.table(
+			s.runId,
+			"staged",
+			`consumption/bucket-${String(part.bucket).padStart(3, "0")}/${basename(part.path, ".parquet")}`,
+		);
+		await p.store.put(key, await readFile(part.path));
+		parts.push({ bucket: part.bucket, path: key });
+	}
+	return stagedCsvShards(parts);
+}
+
 /** The key of a shard's partial aggregate (its metadata is `<key>.json`). */
 const shardKey = (runId: string, shardId: string) =>
 	lakeKeys.table(runId, "bronze", `shards/${shardId}`);
@@ -448,8 +502,14 @@ export function createHandlers(o: HandlerOptions = {}): StageHandlers {
 				p.scratchDir,
 			);
 			const raw = await loadRawBatch(batchDir);
-			const planned = planConsumptionShards(raw.consumption, s.shardCount);
-			const shards = piecesToKeys(planned, batchDir, rawPrefix);
+			const shards =
+				raw.consumption.format === "csv"
+					? await stageCsvShards(p, s, raw.consumption.files[0].path)
+					: piecesToKeys(
+							planConsumptionShards(raw.consumption, s.shardCount),
+							batchDir,
+							rawPrefix,
+						);
 			const consumption = {
 				...raw.consumption,
 				files: raw.consumption.files.map((f) => ({
@@ -486,14 +546,8 @@ export function createHandlers(o: HandlerOptions = {}): StageHandlers {
 		async (s, p) => {
 			const t0 = performance.now();
 			// DuckDB reads files: the pieces' own files locally, downloads to scratch in Lambda.
-			const pieces = await Promise.all(
-				s.shard.pieces.map(async (pc) => ({
-					...pc,
-					path: await materialize(p.store, pc.path, p.scratchDir),
-				})),
-			);
 			const agg = await aggregateConsumptionShard(
-				{ ...s.shard, pieces },
+				await materializeShard(p, s.shard),
 				{ threads: 1 },
 			);
 			const key = shardKey(s.runId, s.shard.id);
@@ -517,12 +571,11 @@ export function createHandlers(o: HandlerOptions = {}): StageHandlers {
 		async (s, p, progress) => {
 			// The shard list, not the Map's result, says what to merge: a Distributed
 			// Map writes its results to S3 instead of the state.
-			const shardIds = (
-				await getJson<ConsumptionShard[]>(
-					p.store,
-					s.raw?.shardsKey ?? lakeKeys.doc(s.runId, "staged", "shards"),
-				)
-			).map((sh) => sh.id);
+			const shardList = await getJson<ConsumptionShard[]>(
+				p.store,
+				s.raw?.shardsKey ?? lakeKeys.doc(s.runId, "staged", "shards"),
+			);
+			const shardIds = shardList.map((sh) => sh.id);
 			const parts = await Promise.all(
 				shardIds.map(async (id) => {
 					try {
@@ -536,11 +589,21 @@ export function createHandlers(o: HandlerOptions = {}): StageHandlers {
 					}
 				}),
 			);
-			const merged = mergeShardAggregates(parts);
+			const tolerances = resolveTolerances(s.quality);
+			// Customers whose hours straddle shards are re-aggregated from their pieces
+			// in one pass (docs/data-quality.md, "Hourly integrity"); none with customer-split parts.
+			const straddling = await reaggregateStraddling(shardList, parts, {
+				threads: 1,
+				prepare: (sh) => materializeShard(p, sh),
+			});
+			const merged = mergeShardAggregates(parts, {
+				maxInvalidHourlyShare: tolerances.maxInvalidHourlyShare,
+				straddling,
+			});
 			const raw = await readStagedRaw(p, s.runId);
 			const customer = buildBronzeCustomer(raw);
 			const month = buildBronzeCustomerMonth(merged.table, raw, customer.table);
-			const hourly = parts.reduce((a, x) => a + x.rowsRead, 0);
+			const hourly = merged.rowsRead;
 			const rows = {
 				consumption_hourly: hourly,
 				bronze_customer: customer.table.numRows(),
@@ -553,7 +616,6 @@ export function createHandlers(o: HandlerOptions = {}): StageHandlers {
 			};
 			// Counted before the quality gates, so a failed gate still reports them.
 			Object.assign(progress, { rows, faults });
-			const tolerances = resolveTolerances(s.quality);
 			await saveTables(p, s.runId, "bronze", [
 				{
 					name: "bronze_customer",
@@ -584,6 +646,8 @@ export function createHandlers(o: HandlerOptions = {}): StageHandlers {
 					detail: {
 						asOfDate,
 						shards: parts.length,
+						straddlingCustomers: straddlingCount(straddling),
+						missingHours: merged.missingHours,
 						shardSecondsTotal: timings.reduce((a, x) => a + x.seconds, 0),
 						shardSecondsMax: Math.max(0, ...timings.map((x) => x.seconds)),
 					},

@@ -47,10 +47,34 @@ const BOUNDARIES: HourRow[] = Array.from({ length: 24 }, (_, h) => [
 	] as HourRow,
 ]).flat();
 
+/**
+ * Duplicated hours, in both parts (C1 is in the first, C2 and C3 in the
+ * second): exact copies, conflicting readings, a padded id, a row in 2025.
+ */
+const DUPLICATES: HourRow[] = [
+	["C1", "2024-01-02 10:00:00", 2.0, 0.1], // exact copy of a HOURLY row
+	["C1", "2024-01-02 08:00:00", 0.75, 0], // conflicting (HOURLY has 0.25)
+	[" C1", "2024-01-07 12:00:00", 3.0, 0.4], // padded id, gas conflicting
+	["C3", "2024-03-05 10:00:00", 0.5, 0.0123], // conflicting with BOUNDARIES (1.1)
+	["C3", "2024-03-05 10:00:00", 9.5, null], // larger electricity, no gas
+	["C2", "2024-03-10 05:00:00", 0.0001, 0.0002], // exact copy
+	["C2", "2025-01-01 00:00:00", 1, 1], // out of the batch year
+	// The wall-clock hour repeated when DST ends: two real hours, then a third row (a duplicate).
+	["C3", "2024-10-27 02:00:00", 0.4, 0],
+	["C3", "2024-10-27 02:00:00", 0.7, 0.1],
+	["C3", "2024-10-27 02:00:00", 0.5, 0],
+	["C2", "2024-10-27 02:00:00", 0.3, 0],
+	["C2", "2024-10-27 02:00:00", 0.3, 0],
+];
+
 /** Complete prices and costs for every customer-month above, so no quality rule is in play here. */
 const PRICE_HEADER =
 	"customer_id,pricing_date,variable_price_tier1_eur_kwh,variable_price_tier2_eur_kwh,variable_price_tier3_eur_kwh,elec_fixed_fee_eur_month,elec_fixed_cost_eur_month,gas_variable_price_eur_m3,gas_fixed_revenue_eur_year,gas_fixed_cost_eur_year";
-const MONTHS = { C1: ["01", "02"], C2: ["01", "03"], C3: ["03", "05"] };
+const MONTHS = {
+	C1: ["01", "02"],
+	C2: ["01", "03", "10"],
+	C3: ["03", "05", "10"],
+};
 const PRICES = [
 	PRICE_HEADER,
 	...Object.entries(MONTHS).flatMap(([id, ms]) =>
@@ -59,7 +83,7 @@ const PRICES = [
 ].join("\n");
 const COSTS = [
 	"month,province,elec_var_cost_eur_kwh,gas_var_cost_eur_m3,peaje_elec_eur_kwh",
-	...["01", "02", "03", "05"].flatMap((m) =>
+	...["01", "02", "03", "05", "10"].flatMap((m) =>
 		["28", "08"].map((p) => `2024-${m},${p},0.07,0.3,0.02`),
 	),
 ].join("\n");
@@ -68,6 +92,7 @@ let root: string;
 let bronzePath: string;
 let hourly: string[];
 let churnLabel: string;
+let reduceFaults: Record<string, number>;
 
 beforeAll(async () => {
 	root = await mkdtemp(join(tmpdir(), "bronze-ref-"));
@@ -79,7 +104,7 @@ beforeAll(async () => {
 			"price_history.csv": PRICES,
 			"costs_by_province_month.csv": COSTS,
 		},
-		hourly: [...HOURLY, ...BOUNDARIES],
+		hourly: [...HOURLY, ...BOUNDARIES, ...DUPLICATES],
 	});
 	hourly = ["part-000.parquet", "part-001.parquet"].map((f) =>
 		join(batchDir, "consumption_hourly_2024", f),
@@ -95,6 +120,7 @@ beforeAll(async () => {
 		shardCount: 3,
 		gate: 0,
 		seed: 1,
+		quality: { maxInvalidHourlyShare: 0.05 },
 	};
 	state.raw = (await h.ValidateRaw(state)) as RunState["raw"];
 	state.bronzeShards = (await Promise.all(
@@ -103,6 +129,10 @@ beforeAll(async () => {
 		),
 	)) as RunState["bronzeShards"];
 	await h.BronzeReduce(state);
+	reduceFaults =
+		(await new LocalRunManifest(lake.root).get("r1"))?.stages.find(
+			(x) => x.stage === "BronzeReduce",
+		)?.faults ?? {};
 	bronzePath = lake.tablePath("r1", "bronze", "bronze_customer_month");
 });
 afterAll(() => rm(root, { recursive: true, force: true }));
@@ -115,6 +145,14 @@ describe("bronze_customer_month against the independent DuckDB aggregation", () 
 		expect(c.examples).toEqual([]);
 		expect(c).toMatchObject({ mismatchedRows: 0, maxAbsDifference: 0 });
 		expect(c.referenceRows).toBeGreaterThanOrEqual(5);
+	});
+
+	it("counts the duplicated and out-of-year rows by kind", () => {
+		expect(reduceFaults).toMatchObject({
+			consumption_duplicate_rows_exact: 2,
+			consumption_duplicate_rows_conflicting: 5,
+			consumption_rows_out_of_year_dropped: 1,
+		});
 	});
 
 	it("catches a table that differs in one cell or one row", async () => {

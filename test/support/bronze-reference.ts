@@ -6,6 +6,9 @@
  * comparison with the pipeline's table done inside DuckDB, so it runs on a
  * 100 k-customer batch (880 M hourly rows) without the rows entering JS.
  *
+ * Duplicate hourly rows follow the documented rule (largest reading per
+ * channel), written here as a plain GROUP BY.
+ *
  * Readings are summed as rounded micro-units, as the contract's exactness
  * rule allows (readings carry at most 4 decimals), so equal means equal.
  */
@@ -41,10 +44,35 @@ export function referenceSql(
 	const micro = (x: string) => `round(greatest(${x}, 0) * 1000000)::HUGEINT`;
 	const sumIf = (x: string, p: string) =>
 		`coalesce(sum(${micro(x)}) FILTER (WHERE period = '${p}'), 0) / 1000000`;
-	return `WITH rows AS (
+	// Duplicate (customer, hour) rows: one reading per channel, the largest
+	// (docs/data-quality.md, "Hourly integrity"); only hours of the batch year 2024.
+	// The wall-clock hour repeated when DST ends holds up to two real hours: the
+	// two largest readings per channel, as two rows.
+	const repeated = "TIMESTAMP '2024-10-27 02:00:00'";
+	return `WITH src AS (
 		SELECT trim(customer_id) AS customer_id, "timestamp"::TIMESTAMP AS ts,
 			consumption_elec_kwh::DOUBLE AS e, consumption_gas_m3::DOUBLE AS g
 		FROM read_parquet(${sqlList(hourlyParquet)})
+		WHERE year("timestamp"::TIMESTAMP) = 2024
+	), dup_customers AS (
+		-- Customers with more rows than distinct timestamps (beyond the DST hour's second row):
+		-- only their rows pay for the (customer, timestamp) grouping.
+		SELECT customer_id FROM src GROUP BY customer_id
+		HAVING count(*) - count(DISTINCT ts) - CASE WHEN count_if(ts = ${repeated}) >= 2 THEN 1 ELSE 0 END > 0
+	), dups AS (
+		SELECT * FROM src WHERE customer_id IN (SELECT customer_id FROM dup_customers)
+	), rows AS (
+		SELECT customer_id, ts, e, g FROM src
+		WHERE customer_id NOT IN (SELECT customer_id FROM dup_customers)
+		UNION ALL
+		SELECT customer_id, ts, max(e) AS e, max(g) AS g FROM dups
+		WHERE ts <> ${repeated} GROUP BY customer_id, ts
+		UNION ALL
+		SELECT customer_id, ts, es[i] AS e, gs[i] AS g FROM (
+			SELECT customer_id, ts, list_sort(list(e), 'DESC', 'NULLS LAST') AS es,
+				list_sort(list(g), 'DESC', 'NULLS LAST') AS gs, least(count(*), 2) AS n
+			FROM dups WHERE ts = ${repeated} GROUP BY customer_id, ts
+		) CROSS JOIN range(1, 3) r(i) WHERE i <= n
 	), classified AS (
 		SELECT *, strftime(ts, '%Y-%m') AS month, ${period} AS period, ${holiday} AS is_holiday
 		FROM rows WHERE customer_id <> '' AND ts IS NOT NULL

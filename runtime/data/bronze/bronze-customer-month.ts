@@ -111,11 +111,14 @@ export function buildBronzeCustomerMonth(
 	);
 	const unknownCustomers = new Set<string>();
 	const metered = new Set<string>();
+	const hours = consumptionMonthly.array("hours_in_month") as ArrayLike<number>;
 	for (let i = 0; i < ids.length; i++) {
 		metered.add(ids[i]);
 		if (!province.has(ids[i])) {
 			unknownCustomers.add(ids[i]);
 			bump(faults, "consumption_months_unknown_customer_dropped");
+			// The hourly rows behind it (after duplicates), so the loss reads in rows too.
+			bump(faults, "consumption_rows_unknown_customer_dropped", hours[i]);
 			continue;
 		}
 		const prov = province.get(ids[i]) ?? null;

@@ -5,9 +5,11 @@
  * - folder of Parquet parts: contiguous groups of whole parts, balanced by rows;
  * - single Parquet file: contiguous row-group ranges (DuckDB reads only those
  *   row groups, via its `file_row_number` filter);
- * - single CSV file: it cannot be split without reading it, so shards take a
- *   hash partition of customer_id (each shard scans the file but aggregates
- *   only its customers).
+ * - single CSV file: ValidateRaw converts it once into Parquet parts by hash of
+ *   the trimmed customer id (stage-csv.ts), one shard per bucket
+ *   (`stagedCsvShards`); without staging, shards take a hash partition of
+ *   customer_id (each shard scans the whole file but aggregates only its
+ *   customers).
  * Whatever the split, a customer-month may appear in several shards; the merge
  * re-aggregates, so any split gives the single-pass result.
  */
@@ -25,10 +27,13 @@ export interface ConsumptionPiece {
 
 export interface ConsumptionShard {
 	id: string;
-	format: ConsumptionFormat;
+	/** staged-csv: Parquet parts converted once from a CSV (typed by the CSV rule, raw text kept for bad rows; stage-csv.ts). */
+	format: ConsumptionFormat | "staged-csv";
 	pieces: ConsumptionPiece[];
-	/** Keep only customers with hash(customer_id) % modulo = remainder (CSV shards). */
+	/** Keep only customers with hash(trim(customer_id)) % modulo = remainder (CSV shards). */
 	hash?: { modulo: number; remainder: number };
+	/** Keep only these (trimmed) customers: the re-aggregation of customers straddling shards. */
+	customers?: string[];
 }
 
 const shardId = (i: number, n: number) =>
@@ -56,6 +61,20 @@ export function planConsumptionShards(
 	if (source.layout === "parts" && source.files.length >= count)
 		return groupWholeFiles(source, count);
 	return splitRowGroups(source, count);
+}
+
+/** Shards over staged CSV parts (lake keys or paths): one per bucket, customer-disjoint. */
+export function stagedCsvShards(
+	parts: readonly { bucket: number; path: string }[],
+): ConsumptionShard[] {
+	const buckets = [...new Set(parts.map((p) => p.bucket))].sort(
+		(a, b) => a - b,
+	);
+	return buckets.map((b, i) => ({
+		id: shardId(i, buckets.length),
+		format: "staged-csv" as const,
+		pieces: parts.filter((p) => p.bucket === b).map((p) => ({ path: p.path })),
+	}));
 }
 
 /**

@@ -67,7 +67,10 @@ export async function runBronze(
 	};
 	const raw = await timed("load_raw", () => loadRawBatch(batchDir));
 	const monthly = await timed("aggregate_consumption", () =>
-		aggregateConsumption(raw.consumption, opts),
+		aggregateConsumption(raw.consumption, {
+			...opts,
+			maxInvalidHourlyShare: tolerances.maxInvalidHourlyShare,
+		}),
 	);
 	const customer = await timed("bronze_customer", () =>
 		buildBronzeCustomer(raw),
