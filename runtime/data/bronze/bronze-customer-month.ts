@@ -5,7 +5,7 @@
  * Prices stay raw (0 stays 0, missing stays null): silver imputes.
  */
 import * as aq from "arquero";
-import type { Table } from "../../io/tables.ts";
+import { columnValues, type Table } from "../../io/tables.ts";
 import type { RawBatch } from "../raw/load-batch.ts";
 import { CUSTOMERS_WITHOUT_CONSUMPTION } from "./contracts.ts";
 import { CONSUMPTION_MONTH_COLUMNS } from "./hourly-aggregate.ts";
@@ -44,8 +44,8 @@ const key = (a: string, b: string) => `${a}\u0000${b}`;
 
 /** Price row per (customer, month): the latest pricing_date; on equal dates the later record. */
 function priceRowByMonth(prices: Table, faults: Faults): Map<string, number> {
-	const ids = prices.array("customer_id") as ArrayLike<string>;
-	const dates = prices.array("pricing_date") as ArrayLike<string>;
+	const ids = columnValues(prices, "customer_id") as ArrayLike<string>;
+	const dates = columnValues(prices, "pricing_date") as ArrayLike<string>;
 	const index = new Map<string, number>();
 	for (let i = 0; i < ids.length; i++) {
 		const k = key(ids[i], dates[i].slice(0, 7));
@@ -63,8 +63,8 @@ function costRowByProvinceMonth(
 	costs: Table,
 	faults: Faults,
 ): Map<string, number> {
-	const provinces = costs.array("province") as ArrayLike<string>;
-	const months = costs.array("month") as ArrayLike<string>;
+	const provinces = columnValues(costs, "province") as ArrayLike<string>;
+	const months = columnValues(costs, "month") as ArrayLike<string>;
 	const index = new Map<string, number>();
 	for (let i = 0; i < provinces.length; i++) {
 		const k = key(provinces[i], months[i]);
@@ -86,24 +86,31 @@ export function buildBronzeCustomerMonth(
 } {
 	const faults: Faults = {};
 	const province = new Map<string, string | null>();
-	const bcIds = bronzeCustomer.array("customer_id") as ArrayLike<string>;
-	const bcProv = bronzeCustomer.array("province_code") as ArrayLike<
+	const bcIds = columnValues(
+		bronzeCustomer,
+		"customer_id",
+	) as ArrayLike<string>;
+	const bcProv = columnValues(bronzeCustomer, "province_code") as ArrayLike<
 		string | null
 	>;
 	for (let i = 0; i < bcIds.length; i++) province.set(bcIds[i], bcProv[i]);
 
 	const priceRow = priceRowByMonth(raw.prices, faults);
 	const costRow = costRowByProvinceMonth(raw.costs, faults);
-	const ids = consumptionMonthly.array("customer_id") as ArrayLike<string>;
-	const months = consumptionMonthly.array("month") as ArrayLike<string>;
+	const ids = columnValues(
+		consumptionMonthly,
+		"customer_id",
+	) as ArrayLike<string>;
+	const months = columnValues(consumptionMonthly, "month") as ArrayLike<string>;
 	const consumptionCols = CONSUMPTION_MONTH_COLUMNS.slice(2).map(
-		(c) => [c, consumptionMonthly.array(c) as ArrayLike<number>] as const,
+		(c) =>
+			[c, columnValues(consumptionMonthly, c) as ArrayLike<number>] as const,
 	);
 	const priceCols = ["pricing_date", ...PRICE_COLUMNS].map(
-		(c) => [c, raw.prices.array(c) as ArrayLike<unknown>] as const,
+		(c) => [c, columnValues(raw.prices, c) as ArrayLike<unknown>] as const,
 	);
 	const costCols = COST_COLUMNS.map(
-		(c) => [c, raw.costs.array(c) as ArrayLike<unknown>] as const,
+		(c) => [c, columnValues(raw.costs, c) as ArrayLike<unknown>] as const,
 	);
 
 	const out: Record<string, unknown[]> = Object.fromEntries(
@@ -111,7 +118,10 @@ export function buildBronzeCustomerMonth(
 	);
 	const unknownCustomers = new Set<string>();
 	const metered = new Set<string>();
-	const hours = consumptionMonthly.array("hours_in_month") as ArrayLike<number>;
+	const hours = columnValues(
+		consumptionMonthly,
+		"hours_in_month",
+	) as ArrayLike<number>;
 	for (let i = 0; i < ids.length; i++) {
 		metered.add(ids[i]);
 		if (!province.has(ids[i])) {

@@ -10,7 +10,12 @@
 import * as aq from "arquero";
 import { InvalidHourlyRowsError } from "../../errors.ts";
 import type { ObjectStore } from "../../io/object-store.ts";
-import { parquetToTable, type Table, tableToParquet } from "../../io/tables.ts";
+import {
+	columnValues,
+	parquetToTable,
+	type Table,
+	tableToParquet,
+} from "../../io/tables.ts";
 import { DEFAULT_TOLERANCES } from "../../monitoring/quality.ts";
 import type { ConsumptionSource } from "../raw/consumption-source.ts";
 import {
@@ -496,8 +501,8 @@ export function straddlingCustomers(parts: readonly ShardAggregate[]): {
 	const customers = new Set<string>();
 	const shards = new Set<number>();
 	parts.forEach((part, p) => {
-		const ids = part.table.array("customer_id") as ArrayLike<string>;
-		const months = part.table.array("month") as ArrayLike<string>;
+		const ids = columnValues(part.table, "customer_id") as ArrayLike<string>;
+		const months = columnValues(part.table, "month") as ArrayLike<string>;
 		for (let i = 0; i < ids.length; i++) {
 			const key = `${ids[i]}\u0000${months[i]}`;
 			const o = owner.get(key);
@@ -507,7 +512,7 @@ export function straddlingCustomers(parts: readonly ShardAggregate[]): {
 	});
 	if (customers.size > 0)
 		parts.forEach((part, p) => {
-			const ids = part.table.array("customer_id") as ArrayLike<string>;
+			const ids = columnValues(part.table, "customer_id") as ArrayLike<string>;
 			for (let i = 0; i < ids.length; i++)
 				if (customers.has(ids[i])) shards.add(p);
 		});
@@ -562,14 +567,16 @@ export function mergeShardAggregates(
 	);
 	const replaced = new Set<string>(
 		Array.from(
-			(opts.straddling?.table.array("customer_id") ?? []) as ArrayLike<string>,
+			(opts.straddling
+				? columnValues(opts.straddling.table, "customer_id")
+				: []) as ArrayLike<string>,
 		),
 	);
 	const add = (table: Table, skip: (id: string) => boolean) => {
-		const ids = table.array("customer_id") as ArrayLike<string>;
-		const months = table.array("month") as ArrayLike<string>;
+		const ids = columnValues(table, "customer_id") as ArrayLike<string>;
+		const months = columnValues(table, "month") as ArrayLike<string>;
 		const cols = PARTIAL_COLUMNS.map(
-			(c) => table.array(c) as ArrayLike<number>,
+			(c) => columnValues(table, c) as ArrayLike<number>,
 		);
 		for (let i = 0; i < ids.length; i++) {
 			if (skip(ids[i])) continue;
