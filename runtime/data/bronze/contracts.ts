@@ -135,6 +135,41 @@ export const BRONZE_CUSTOMER_CONTRACT: TableContract = {
 	],
 };
 
+/**
+ * The monthly consumption and pricing-date rules, the same in bronze and
+ * silver customer-month (silver carries these columns unchanged).
+ */
+export const CONSUMPTION_MONTH_RULES: readonly ColumnContract[] = [
+	...CONSUMPTION_QUANTITY_COLUMNS.map(
+		(name): ColumnContract => ({
+			name,
+			type: "number",
+			min: 0,
+			reason: REASONS.consumption,
+		}),
+	),
+	{
+		name: "holiday_hours_in_month",
+		type: "integer",
+		min: 0,
+		max: 3 * 24,
+		reason: REASONS.holidayHours,
+	},
+	{
+		name: "hours_in_month",
+		type: "integer",
+		min: 1,
+		max: 31 * 24 + 1,
+		reason: REASONS.hoursInMonth,
+	},
+	{
+		name: "pricing_date",
+		type: "date",
+		maxNullRate: "maxImputedPriceShare",
+		reason: REASONS.pricingDate,
+	},
+];
+
 export const BRONZE_CUSTOMER_MONTH_CONTRACT: TableContract = {
 	table: "bronze_customer_month",
 	key: ["customer_id", "month"],
@@ -144,34 +179,7 @@ export const BRONZE_CUSTOMER_MONTH_CONTRACT: TableContract = {
 		{ name: "customer_id", type: "string", reason: REASONS.customerId },
 		{ name: "month", type: "month", reason: REASONS.month },
 		tolerated("province_code", "string", REASONS.attribute),
-		...CONSUMPTION_QUANTITY_COLUMNS.map(
-			(name): ColumnContract => ({
-				name,
-				type: "number",
-				min: 0,
-				reason: REASONS.consumption,
-			}),
-		),
-		{
-			name: "holiday_hours_in_month",
-			type: "integer",
-			min: 0,
-			max: 3 * 24,
-			reason: REASONS.holidayHours,
-		},
-		{
-			name: "hours_in_month",
-			type: "integer",
-			min: 1,
-			max: 31 * 24 + 1,
-			reason: REASONS.hoursInMonth,
-		},
-		{
-			name: "pricing_date",
-			type: "date",
-			maxNullRate: "maxImputedPriceShare",
-			reason: REASONS.pricingDate,
-		},
+		...CONSUMPTION_MONTH_RULES,
 		elecPrice("variable_price_tier1_eur_kwh"),
 		elecPrice("variable_price_tier2_eur_kwh"),
 		elecPrice("variable_price_tier3_eur_kwh"),

@@ -10,8 +10,7 @@ import type {
 	ColumnContract,
 	TableContract,
 } from "../../monitoring/quality.ts";
-import { REASONS } from "../bronze/contracts.ts";
-import { CONSUMPTION_QUANTITY_COLUMNS } from "../bronze/hourly-aggregate.ts";
+import { CONSUMPTION_MONTH_RULES, REASONS } from "../bronze/contracts.ts";
 import { INTENT_PRIORITY } from "../nlp/intent.ts";
 import { PNL_COLUMNS } from "./pnl.ts";
 
@@ -230,34 +229,7 @@ export const SILVER_CUSTOMER_MONTH_CONTRACT: TableContract = {
 		{ name: "month", type: "month", reason: REASONS.month },
 		attribute("province_code", "string"),
 		// Negative readings are clamped in bronze: a negative here is a bug.
-		...CONSUMPTION_QUANTITY_COLUMNS.map(
-			(name): ColumnContract => ({
-				name,
-				type: "number",
-				min: 0,
-				reason: REASONS.consumption,
-			}),
-		),
-		{
-			name: "holiday_hours_in_month",
-			type: "integer",
-			min: 0,
-			max: 3 * 24,
-			reason: REASONS.holidayHours,
-		},
-		{
-			name: "hours_in_month",
-			type: "integer",
-			min: 1,
-			max: 31 * 24 + 1,
-			reason: REASONS.hoursInMonth,
-		},
-		{
-			name: "pricing_date",
-			type: "date",
-			maxNullRate: "maxImputedPriceShare",
-			reason: REASONS.pricingDate,
-		},
+		...CONSUMPTION_MONTH_RULES,
 		...PRICE_COLUMNS.map(
 			([name, max, maxNullRate, reason]): ColumnContract => ({
 				name,
