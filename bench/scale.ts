@@ -122,6 +122,11 @@ async function runOnce(
 		const outFile = join(io, `${tag}.out.json`);
 		await writeFile(inFile, JSON.stringify(input));
 		const r = await child("bench/stage-task.ts", [stage, inFile, outFile]);
+		// Each stage's figures as they come, so a failing stage leaves the rest.
+		if (!tag.startsWith("BronzeShard-"))
+			process.stderr.write(
+				`    ${runId} ${stage}: ${r.seconds.toFixed(1)} s, ${r.maxRssMb.toFixed(0)} MB\n`,
+			);
 		return { sample: r, output: JSON.parse(await readFile(outFile, "utf8")) };
 	};
 
@@ -155,6 +160,9 @@ async function runOnce(
 	// iterations' handler time spread over the workers (the wall time is the
 	// bound when one shard dominates).
 	const wall = (performance.now() - t0) / 1000;
+	process.stderr.write(
+		`    ${runId} BronzeShards: ${((performance.now() - t0) / 1000).toFixed(1)} s wall, largest shard ${rss.toFixed(0)} MB\n`,
+	);
 	stages.BronzeShards = {
 		seconds: Math.min(wall, busy / Math.min(o.concurrency, shards.length)),
 		maxRssMb: rss,

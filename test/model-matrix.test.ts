@@ -49,6 +49,15 @@ describe("stratified split", () => {
 		expect(new Set([...s.train, ...s.test]).size).toBe(1000);
 	});
 
+	it("splits a million customers (a 200 k batch overflowed the stack with push(...spread))", () => {
+		const n = 1_000_000;
+		const big = Array.from({ length: n }, (_, i) => `C${i}`);
+		const y = Int8Array.from(big, (_, i) => (i % 10 === 0 ? 1 : 0));
+		const s = stratifiedSplit(big, y, 0.2, 42);
+		expect(s.test.length + s.train.length).toBe(n);
+		expect(s.test.length).toBe(200_000);
+	});
+
 	it("is deterministic by seed and independent of row order", () => {
 		const a = stratifiedSplit(keys, labels, 0.2, 42);
 		const b = stratifiedSplit(keys, labels, 0.2, 42);

@@ -46,14 +46,15 @@ export function stratifiedSplit(
 		byClass.set(y, list);
 	}
 	const rng = seededRng(seed);
-	const train: number[] = [];
-	const test: number[] = [];
+	let train: number[] = [];
+	let test: number[] = [];
 	// Class 0 first, then 1, so the RNG stream is consumed in a fixed order.
+	// concat, not push(...): spreading ~150 k indices overflows the call stack.
 	for (const y of [0, 1]) {
 		const members = shuffle(byClass.get(y) ?? [], rng);
 		const nTest = Math.round(members.length * testFraction);
-		test.push(...members.slice(0, nTest));
-		train.push(...members.slice(nTest));
+		test = test.concat(members.slice(0, nTest));
+		train = train.concat(members.slice(nTest));
 	}
 	return {
 		train: train.sort((a, b) => a - b),
