@@ -120,7 +120,11 @@ program
 	)
 	.action(async (o) => {
 		const { runCommand } = await import("./commands/run.ts");
-		process.exitCode = await runCommand(o);
+		const code = await runCommand(o);
+		// Stopped by a signal: the run is marked aborted; end now rather than
+		// wait for the stage still computing in this process.
+		if (code >= 128) process.exit(code);
+		process.exitCode = code;
 	});
 
 program

@@ -142,6 +142,69 @@ describe.each(impls)("$name", (impl) => {
 		expect((await m.list()).map((x) => x.runId)).toEqual(["run-a", "run-b"]);
 	});
 
+	it("guards status transitions: finished is final, a success never overwrites a failure", async () => {
+		const m = await impl.make();
+		await m.start("t", "ok");
+		await m.succeed("ok", { n: 1 });
+		// A retried MarkSucceeded is a no-op; a late MarkFailed or abort changes nothing.
+		await m.succeed("ok", { n: 2 });
+		expect(await m.fail("ok", { name: "E", message: "late" })).toBe(false);
+		expect(await m.abort("ok", { name: "SIGINT", message: "late" })).toBe(
+			false,
+		);
+		const ok = await m.get("ok");
+		expect(ok?.status).toBe("succeeded");
+		expect(ok?.summary).toEqual({ n: 1 });
+		expect(ok?.history.map((h) => h.status)).toEqual(["started", "succeeded"]);
+
+		await m.start("t", "bad", { rerun: true });
+		expect(await m.fail("bad", { name: "E", message: "boom" })).toBe(true);
+		await expect(m.succeed("bad", {})).rejects.toMatchObject({
+			name: "RunTransitionError",
+		});
+		expect((await m.get("bad"))?.status).toBe("failed");
+
+		// Of a MarkFailed and an abort racing, exactly one is recorded.
+		await m.start("t", "race", { rerun: true });
+		const wins = await Promise.all([
+			m.fail("race", { name: "E", message: "failed" }),
+			m.abort("race", { name: "Aborted", message: "aborted" }),
+		]);
+		expect(wins.filter(Boolean)).toHaveLength(1);
+		expect((await m.get("race"))?.history).toHaveLength(2);
+	});
+
+	it("an aborted run releases the batch and keeps its request key and owner", async () => {
+		const m = await impl.make();
+		await m.start("a", "first", {
+			requestKey: "s3:lake/raw/a/_manifest.json@0055",
+			owner: { host: "box", pid: 4242 },
+		});
+		const first = await m.get("first");
+		expect(first?.requestKey).toBe("s3:lake/raw/a/_manifest.json@0055");
+		expect(first?.owner).toEqual({ host: "box", pid: 4242 });
+		expect(await m.start("a", "second", { rerun: true })).toBe(false);
+		expect(
+			await m.abort("first", {
+				name: "RunAborted",
+				message: "SIGINT after ValidateRaw",
+			}),
+		).toBe(true);
+		expect((await m.get("first"))?.status).toBe("aborted");
+		expect(await m.start("a", "second", { rerun: true })).toBe(true);
+	});
+
+	it("records concurrent stages (parallel Map iterations) without losing any", async () => {
+		const m = await impl.make();
+		await m.start("b", "r");
+		const shards = Array.from({ length: 8 }, (_, i) => `bronze-shard-${i}`);
+		await Promise.all(
+			shards.map((stage, i) => m.recordStage("r", { stage, seconds: i })),
+		);
+		const stages = (await m.get("r"))?.stages ?? [];
+		expect(stages.map((s) => s.stage).sort()).toEqual(shards);
+	});
+
 	it("reports unknown runs", async () => {
 		const m = await impl.make();
 		expect(await m.get("nope")).toBeUndefined();
@@ -171,17 +234,6 @@ describe("DynamoDbRunManifest specifics", () => {
 		const holder = await m.claimOf("b");
 		expect(holder?.status).toBe("started");
 		expect(["x", "y", "z"][wins.indexOf(true)]).toBe(holder?.runId);
-	});
-
-	it("records concurrent stages (parallel Map iterations) without losing any", async () => {
-		const m = await freshDynamo();
-		await m.start("b", "r");
-		const shards = Array.from({ length: 8 }, (_, i) => `bronze-shard-${i}`);
-		await Promise.all(
-			shards.map((stage, i) => m.recordStage("r", { stage, seconds: i })),
-		);
-		const stages = (await m.get("r"))?.stages ?? [];
-		expect(stages.map((s) => s.stage).sort()).toEqual(shards);
 	});
 
 	it("stores the documented items: RUN#<id>/RUN and BATCH#<id>/CLAIM", async () => {

@@ -66,6 +66,7 @@ export async function runCommand(o: RunCommandOptions): Promise<number> {
 	const t0 = performance.now();
 	const runId = newRunId(batchId);
 	process.stderr.write(`Run ${runId} on batch ${batchId}\n`);
+	const stop = stopOnSignals(runId);
 	const result = await executeRun({
 		dataRoot: lake.root,
 		batchId,
@@ -87,10 +88,13 @@ export async function runCommand(o: RunCommandOptions): Promise<number> {
 				: {}),
 		}),
 		force: o.force,
+		signal: stop.signal,
+		onTakeOver: (line) => process.stderr.write(`${line}\n`),
 		onEvent: progress.onEvent,
 		// PublishReport builds this run's site into <data>/reports/site/.
 		publishReport: o.report === false ? undefined : reportPublisher(),
 	});
+	stop.dispose();
 	process.stdout.write(
 		formatSummary(
 			result.record,
@@ -99,7 +103,37 @@ export async function runCommand(o: RunCommandOptions): Promise<number> {
 			progress,
 		),
 	);
+	// 128 + signal number, the shell's convention for a run stopped by a signal.
+	if (result.aborted) return stop.signal.reason === "SIGTERM" ? 143 : 130;
 	return result.ok ? 0 : 1;
+}
+
+/**
+ * SIGINT (Ctrl-C) and SIGTERM abort the run: the execution stops, the run
+ * is marked aborted with the stages it ran and the batch is released
+ * (docs/runbook.md). A second signal quits at once.
+ */
+function stopOnSignals(runId: string): {
+	signal: AbortSignal;
+	dispose(): void;
+} {
+	const controller = new AbortController();
+	const onSignal = (name: NodeJS.Signals) => {
+		if (controller.signal.aborted) process.exit(name === "SIGTERM" ? 143 : 130);
+		process.stderr.write(
+			`\n${name}: stopping run ${runId} and marking it aborted (again to quit at once)…\n`,
+		);
+		controller.abort(name);
+	};
+	process.on("SIGINT", onSignal);
+	process.on("SIGTERM", onSignal);
+	return {
+		signal: controller.signal,
+		dispose() {
+			process.off("SIGINT", onSignal);
+			process.off("SIGTERM", onSignal);
+		},
+	};
 }
 
 /** What the live display saw of the Map state (it has no handler to record it). */
@@ -209,7 +243,7 @@ export function formatSummary(
 	const report = detail("PublishReport");
 	const last = run.history.at(-1);
 	if (last?.error)
-		lines.push("", `FAILED: ${last.error.name}: ${last.error.message}`);
+		lines.push("", `${status}: ${last.error.name}: ${last.error.message}`);
 	// Name only what the run wrote.
 	const written = ["pipeline.log", "run_report.json"].filter((f) =>
 		existsSync(join(lake.runDir(run.runId), f)),

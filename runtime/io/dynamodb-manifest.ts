@@ -32,12 +32,15 @@ import {
 	UpdateCommand,
 } from "@aws-sdk/lib-dynamodb";
 import { TransientIOError } from "../errors.ts";
-import type {
-	RunManifest,
-	RunRecord,
-	RunStatus,
-	StageRecord,
-	StartOptions,
+import {
+	type FinishedStatus,
+	type RunManifest,
+	type RunOwner,
+	type RunRecord,
+	type RunStatus,
+	type StageRecord,
+	type StartOptions,
+	transition,
 } from "./manifest.ts";
 import { classifyAwsError } from "./s3-object-store.ts";
 
@@ -115,6 +118,8 @@ interface RunItem {
 	stages: string;
 	stagesRev: number;
 	summary?: string;
+	requestKey?: string;
+	owner?: RunOwner;
 }
 
 interface ClaimItem {
@@ -171,6 +176,8 @@ export class DynamoDbRunManifest implements RunManifest {
 			startedAt: now,
 			stages: "[]",
 			stagesRev: 0,
+			...(opts.requestKey ? { requestKey: opts.requestKey } : {}),
+			...(opts.owner ? { owner: opts.owner } : {}),
 		};
 		try {
 			// A run id names one run: a start reusing one never overwrites it.
@@ -300,14 +307,19 @@ export class DynamoDbRunManifest implements RunManifest {
 		);
 	}
 
+	/**
+	 * One conditional update `#status = started`: of a MarkFailed and a
+	 * reconciler event racing, exactly one writes; the loser reads the item
+	 * and applies the lifecycle rule (a no-op, or RunTransitionError).
+	 */
 	private async finish(
 		runId: string,
-		status: Exclude<RunStatus, "started">,
+		status: FinishedStatus,
 		extra: {
 			summary?: Record<string, unknown>;
 			error?: { name: string; message: string };
 		},
-	): Promise<void> {
+	): Promise<boolean> {
 		const at = new Date().toISOString();
 		const entry = extra.error
 			? {
@@ -318,6 +330,7 @@ export class DynamoDbRunManifest implements RunManifest {
 			: { status, at };
 		const values: Record<string, unknown> = {
 			":status": status,
+			":started": "started",
 			":at": at,
 			":entry": [entry],
 		};
@@ -334,25 +347,41 @@ export class DynamoDbRunManifest implements RunManifest {
 						TableName: this.table,
 						Key: runKey(runId),
 						UpdateExpression: `SET ${set}`,
-						ConditionExpression: "attribute_exists(pk)",
+						ConditionExpression: "attribute_exists(pk) AND #status = :started",
 						ExpressionAttributeNames: { "#status": "status" },
 						ExpressionAttributeValues: values,
 					}),
 				),
 			);
+			return true;
 		} catch (e) {
-			if (isConditionFailed(e))
-				throw new Error(`run ${runId} is not in the manifest`);
-			throw e;
+			if (!isConditionFailed(e)) throw e;
 		}
+		const current = await this.getItem(runId);
+		if (!current) throw new Error(`run ${runId} is not in the manifest`);
+		transition(runId, current.status, status);
+		return false;
 	}
 
-	succeed(runId: string, summary: Record<string, unknown>): Promise<void> {
-		return this.finish(runId, "succeeded", { summary });
+	async succeed(
+		runId: string,
+		summary: Record<string, unknown>,
+	): Promise<void> {
+		await this.finish(runId, "succeeded", { summary });
 	}
 
-	fail(runId: string, error: { name: string; message: string }): Promise<void> {
+	fail(
+		runId: string,
+		error: { name: string; message: string },
+	): Promise<boolean> {
 		return this.finish(runId, "failed", { error });
+	}
+
+	abort(
+		runId: string,
+		error: { name: string; message: string },
+	): Promise<boolean> {
+		return this.finish(runId, "aborted", { error });
 	}
 
 	/** The run that holds the batch's claim, if any. */
@@ -413,5 +442,7 @@ function toRecord(item: RunItem): RunRecord {
 	if (item.finishedAt !== undefined) record.finishedAt = item.finishedAt;
 	if (item.summary !== undefined)
 		record.summary = JSON.parse(item.summary) as Record<string, unknown>;
+	if (item.requestKey !== undefined) record.requestKey = item.requestKey;
+	if (item.owner !== undefined) record.owner = item.owner;
 	return record;
 }

@@ -4,10 +4,27 @@
  * is the embedded one, files under <root>/manifest/.
  */
 import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { writeJsonAtomic } from "./lake.ts";
 
-export type RunStatus = "started" | "succeeded" | "failed";
+/**
+ * started → succeeded | failed | aborted, once (docs/runbook.md "Run
+ * lifecycle"). A finished status is final: a late MarkFailed, a reconciler
+ * event or a second Ctrl-C never rewrites it.
+ */
+export type RunStatus = "started" | "succeeded" | "failed" | "aborted";
+export type FinishedStatus = Exclude<RunStatus, "started">;
+
+/** The process that runs a local run (a claim whose process is gone may be taken over). */
+export interface RunOwner {
+	host: string;
+	pid: number;
+}
+
+/** A status change the lifecycle forbids (e.g. succeeding a run already marked failed). */
+export class RunTransitionError extends Error {
+	override readonly name = "RunTransitionError";
+}
 
 export interface StageRecord {
 	stage: string;
@@ -34,11 +51,37 @@ export interface RunRecord {
 	finishedAt?: string;
 	stages: StageRecord[];
 	summary?: Record<string, unknown>;
+	/** Identity of the request that started the run (an S3 event, a Lambda request id): a retry of it resumes this run. */
+	requestKey?: string;
+	/** The local process running it. */
+	owner?: RunOwner;
 }
 
 export interface StartOptions {
 	rerun?: boolean;
 	force?: boolean;
+	requestKey?: string;
+	owner?: RunOwner;
+}
+
+/**
+ * The lifecycle rule shared by both manifests: may a run in `from` move to
+ * `to`? Returns "apply", "noop" (already there: a retried MarkSucceeded, a
+ * reconciler event after MarkFailed, any finish over a finished run that is
+ * not a success) or throws RunTransitionError (a success over a failure or
+ * abort, which would publish a run that did not complete).
+ */
+export function transition(
+	runId: string,
+	from: RunStatus,
+	to: FinishedStatus,
+): "apply" | "noop" {
+	if (from === "started") return "apply";
+	if (to === "succeeded" && from !== "succeeded")
+		throw new RunTransitionError(
+			`run ${runId} is already ${from}; it cannot be marked succeeded`,
+		);
+	return "noop";
 }
 
 export interface RunManifest {
@@ -49,12 +92,40 @@ export interface RunManifest {
 	 */
 	start(batchId: string, runId: string, opts?: StartOptions): Promise<boolean>;
 	recordStage(runId: string, stage: StageRecord): Promise<void>;
+	/** started → succeeded; a no-op when already succeeded; RunTransitionError over failed/aborted. */
 	succeed(runId: string, summary: Record<string, unknown>): Promise<void>;
-	fail(runId: string, error: { name: string; message: string }): Promise<void>;
+	/** started → failed; false (nothing changed) when the run had already finished. */
+	fail(
+		runId: string,
+		error: { name: string; message: string },
+	): Promise<boolean>;
+	/** started → aborted (Ctrl-C, a killed process, an aborted execution); false when already finished. */
+	abort(
+		runId: string,
+		error: { name: string; message: string },
+	): Promise<boolean>;
 	get(runId: string): Promise<RunRecord | undefined>;
 	/** The run currently holding the batch's claim, if any. */
 	claimOf(batchId: string): Promise<RunRecord | undefined>;
 	list(): Promise<RunRecord[]>;
+}
+
+/**
+ * Read-modify-writes of one run file, one at a time per process: parallel
+ * shards record stages and a signal handler may abort while MarkFailed runs,
+ * and each must see the other's write (module-level, because every stage
+ * builds its own manifest object on the same folder).
+ */
+const runFileQueues = new Map<string, Promise<unknown>>();
+function serialized<T>(path: string, f: () => Promise<T>): Promise<T> {
+	const previous = runFileQueues.get(path) ?? Promise.resolve();
+	const next = previous.then(f, f);
+	const settled = next.catch(() => undefined);
+	runFileQueues.set(path, settled);
+	void settled.then(() => {
+		if (runFileQueues.get(path) === settled) runFileQueues.delete(path);
+	});
+	return next;
 }
 
 export class LocalRunManifest implements RunManifest {
@@ -115,41 +186,69 @@ export class LocalRunManifest implements RunManifest {
 			history: [{ status: "started", at: now }],
 			startedAt: now,
 			stages: [],
+			...(opts.requestKey ? { requestKey: opts.requestKey } : {}),
+			...(opts.owner ? { owner: opts.owner } : {}),
 		} satisfies RunRecord);
 		return true;
 	}
 
-	private async update(
+	private update(
 		runId: string,
-		f: (r: RunRecord) => void,
-	): Promise<void> {
-		const r = await this.get(runId);
-		if (!r) throw new Error(`run ${runId} is not in the manifest`);
-		f(r);
-		await writeJsonAtomic(this.runPath(runId), r);
+		f: (r: RunRecord) => boolean,
+	): Promise<boolean> {
+		return serialized(resolve(this.runPath(runId)), async () => {
+			const r = await this.get(runId);
+			if (!r) throw new Error(`run ${runId} is not in the manifest`);
+			if (!f(r)) return false;
+			await writeJsonAtomic(this.runPath(runId), r);
+			return true;
+		});
 	}
 
-	recordStage(runId: string, stage: StageRecord): Promise<void> {
+	private finish(
+		runId: string,
+		status: FinishedStatus,
+		extra: {
+			summary?: Record<string, unknown>;
+			error?: { name: string; message: string };
+		},
+	): Promise<boolean> {
 		return this.update(runId, (r) => {
+			if (transition(runId, r.status, status) === "noop") return false;
+			const at = new Date().toISOString();
+			r.status = status;
+			r.finishedAt = at;
+			if (extra.summary !== undefined) r.summary = extra.summary;
+			r.history.push(
+				extra.error ? { status, at, error: extra.error } : { status, at },
+			);
+			return true;
+		});
+	}
+
+	async recordStage(runId: string, stage: StageRecord): Promise<void> {
+		await this.update(runId, (r) => {
 			r.stages = [...r.stages.filter((s) => s.stage !== stage.stage), stage];
+			return true;
 		});
 	}
-	succeed(runId: string, summary: Record<string, unknown>): Promise<void> {
-		return this.update(runId, (r) => {
-			const at = new Date().toISOString();
-			r.status = "succeeded";
-			r.finishedAt = at;
-			r.summary = summary;
-			r.history.push({ status: "succeeded", at });
-		});
+	async succeed(
+		runId: string,
+		summary: Record<string, unknown>,
+	): Promise<void> {
+		await this.finish(runId, "succeeded", { summary });
 	}
-	fail(runId: string, error: { name: string; message: string }): Promise<void> {
-		return this.update(runId, (r) => {
-			const at = new Date().toISOString();
-			r.status = "failed";
-			r.finishedAt = at;
-			r.history.push({ status: "failed", at, error });
-		});
+	fail(
+		runId: string,
+		error: { name: string; message: string },
+	): Promise<boolean> {
+		return this.finish(runId, "failed", { error });
+	}
+	abort(
+		runId: string,
+		error: { name: string; message: string },
+	): Promise<boolean> {
+		return this.finish(runId, "aborted", { error });
 	}
 	/** The run that holds the batch's claim, if any. */
 	async claimOf(batchId: string): Promise<RunRecord | undefined> {

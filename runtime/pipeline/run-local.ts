@@ -27,6 +27,8 @@ export interface LocalRunOptions {
 	/** Milliseconds between retries locally (the deployed machine uses IntervalSeconds). */
 	retryIntervalMs?: number;
 	onEvent?: (e: EventLog) => void;
+	/** Aborts the execution (Ctrl-C): the result rejects with ExecutionAbortedError, as an aborted Step Functions execution ends. */
+	signal?: AbortSignal;
 }
 
 export class PipelineExecutionError extends Error {
@@ -65,12 +67,16 @@ export async function runStateMachineLocal(
 			),
 		},
 	});
+	const abort = () => execution.abort();
+	if (o.signal?.aborted) abort();
+	o.signal?.addEventListener("abort", abort, { once: true });
 	const pump = (async () => {
 		for await (const e of execution.eventLogs) o.onEvent?.(e);
 	})();
 	try {
 		return await execution.result;
 	} finally {
+		o.signal?.removeEventListener("abort", abort);
 		await pump.catch(() => undefined);
 	}
 }
