@@ -23,13 +23,13 @@ import {
 } from "../runtime/model/explain/shap-tree.ts";
 import { treeShapRow } from "../runtime/model/explain/tree-shap.ts";
 import { createLearner, loadModel } from "../runtime/model/learners/index.ts";
-import { syntheticTask } from "../runtime/model/learners/synthetic-task.ts";
 import {
 	toLibraryMatrix,
 	type XgbState,
 } from "../runtime/model/learners/xgboost.ts";
 import { parseXgbModel } from "../runtime/model/learners/xgboost-model.ts";
 import type { Matrix, SerializedModel } from "../runtime/model/types.ts";
+import { syntheticTask } from "./support/synthetic-task.ts";
 
 const tree = (t: {
 	feature: number[];

@@ -1,7 +1,6 @@
 import { DecisionTreeClassifier } from "ml-cart";
 import { describe, expect, it } from "vitest";
 import { createLearner } from "../runtime/model/learners/index.ts";
-import { syntheticTask } from "../runtime/model/learners/synthetic-task.ts";
 import {
 	binMatrix,
 	binOf,
@@ -9,6 +8,7 @@ import {
 } from "../runtime/model/learners/tree/binning.ts";
 import { averagePrecision } from "../runtime/model/metrics.ts";
 import type { Matrix } from "../runtime/model/types.ts";
+import { syntheticTask } from "./support/synthetic-task.ts";
 
 function matrix(rows: number[][]): Matrix {
 	const cols = rows[0].length;
