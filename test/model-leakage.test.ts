@@ -3,7 +3,8 @@
  * training path (matrix, split, threshold, calibration, evaluation) must score
  * no better than chance, PR-AUC ≈ the test split's churn rate. A label that
  * reaches the model matrix, a test row in the fit, or a threshold tuned on the
- * test split would lift it well above that.
+ * test split would lift it well above that. (With the labels kept, the same
+ * path scores far above chance: test/model-train.test.ts.)
  */
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -40,12 +41,14 @@ describe("no target leakage in training", () => {
 		const root = await mkdtemp(join(tmpdir(), "leakage-"));
 		roots.push(root);
 		const gold = makeGold({ rows: 4000, seed: 23 });
+		// Fewer rounds than production: enough to fit whatever reaches the matrix.
 		const permuted = withPermutedLabels(gold, 5);
 		const result = await trainAndRegister(permuted, {
 			runId: "leakage",
 			registry: new LocalModelRegistry(root),
 			gate: 0.5,
 			seed: 42,
+			params: { n_rounds: 150 },
 		});
 		const { pr_auc, roc_auc } = result.evaluation.metrics;
 		const churnRate = result.evaluation.calibrationCheck.test.churnRate;
@@ -54,18 +57,5 @@ describe("no target leakage in training", () => {
 		expect(pr_auc).toBeLessThan(churnRate + 0.06);
 		expect(Math.abs(roc_auc - 0.5)).toBeLessThan(0.08);
 		expect(result.gate.passed).toBe(false);
-	});
-
-	it("the same table with its labels kept scores far above chance (the check above can fail)", async () => {
-		const root = await mkdtemp(join(tmpdir(), "leakage-"));
-		roots.push(root);
-		const result = await trainAndRegister(makeGold({ rows: 4000, seed: 23 }), {
-			runId: "signal",
-			registry: new LocalModelRegistry(root),
-			gate: 0.5,
-			seed: 42,
-		});
-		const churnRate = result.evaluation.calibrationCheck.test.churnRate;
-		expect(result.evaluation.metrics.pr_auc).toBeGreaterThan(churnRate + 0.2);
 	});
 });
