@@ -30,9 +30,8 @@ export const SLOW_TESTS = [
 	"test/report-site.test.ts",
 	"test/report-export.test.ts",
 	"test/explain-report.test.ts",
-	// generator at full size, and big tables through DuckDB
+	// the generator's statistics at full size, and big tables through DuckDB
 	"test/synth-calibration.test.ts",
-	"test/synth-drift.test.ts",
 	"test/data/bronze-reference.test.ts",
 	"test/data/csv-staging.test.ts",
 ];
