@@ -34,6 +34,8 @@ export const SLOW_TESTS = [
 	"test/synth-calibration.test.ts",
 	"test/data/bronze-reference.test.ts",
 	"test/data/csv-staging.test.ts",
+	// numerical reference sweep: kstwo.sf against SciPy in every regime (≈ 12 s of CPU)
+	"test/ks.test.ts",
 ];
 
 export default mergeConfig(
