@@ -4,8 +4,8 @@ import base from "./vitest.config.ts";
 /**
  * `npm run test:unit`: the fast subset (docs/testing.md), every test file
  * except the end-to-end runs, the packaged Lambda/task archives, the report
- * site build (Evidence), the whole Pulumi program under mocks beyond one
- * stack, the full-size generator checks and the suites that push big tables
+ * site build (Evidence), the whole Pulumi program under mocks, the
+ * full-size generator checks and the suites that push big tables
  * through DuckDB. The full `npm test` (CI) runs them all.
  */
 export const SLOW_TESTS = [
@@ -16,7 +16,9 @@ export const SLOW_TESTS = [
 	"test/cli.test.ts",
 	"test/data/conformance.test.ts",
 	// infrastructure: the whole Pulumi program under mocks, once per stack
-	// variant (infra-dev keeps one such run in the subset)
+	// variant (≈ 10 CPU-s each; infra-cicd and infra-edge-auth stay)
+	"test/infra-dev.test.ts",
+	"test/infra-distributed.test.ts",
 	"test/infra-config.test.ts",
 	"test/infra-prod.test.ts",
 	"test/infra-reuse.test.ts",
