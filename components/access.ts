@@ -10,6 +10,7 @@
  * `raw/<batch>/…`, `runs/<runId>/<layer>/…`, `models/<version>/…`,
  * `latest.json`, `reports/…`.
  */
+import { METRIC_NAMESPACE } from "../runtime/contract.ts";
 import type {
 	StageAccess,
 	TableAccess,
@@ -79,8 +80,8 @@ export const REPORT_ACCESS: StageAccess = {
 	writes: [],
 };
 
-/** Namespace of the alert and stage metrics (runtime/monitoring/aws-alerts.ts METRIC_NAMESPACE). */
-export const METRIC_NAMESPACE = "SpanishGasChurn";
+/** Namespace of the alert and stage metrics: runtime/contract.ts. */
+export { METRIC_NAMESPACE };
 
 export interface PolicyStatement {
 	Sid?: string;

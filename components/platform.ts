@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import { PLATFORM_ENV, RUN_DEFAULTS, RUN_ENV } from "../runtime/contract.ts";
 import type { EcsCapableStage } from "../runtime/pipeline/definition.ts";
 import { LAMBDA_STAGES, type LambdaStage } from "./access.ts";
 import { Alerts } from "./alerts.ts";
@@ -219,10 +220,10 @@ export class Platform extends pulumi.ComponentResource {
 		};
 		const run = args.run ?? {};
 		const environment: Record<string, string> = {
-			STACK_NAME: stack,
-			SHARD_COUNT: String(run.shardCount ?? 8),
-			PROMOTION_GATE: String(run.promotionGate ?? 0.7),
-			SEED: String(run.seed ?? 42),
+			[PLATFORM_ENV.stackName]: stack,
+			[RUN_ENV.shardCount]: String(run.shardCount ?? RUN_DEFAULTS.shardCount),
+			[RUN_ENV.gate]: String(run.promotionGate ?? RUN_DEFAULTS.gate),
+			[RUN_ENV.seed]: String(run.seed ?? RUN_DEFAULTS.seed),
 		};
 		const alarmActions = [this.alerts.topicArn];
 

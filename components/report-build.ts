@@ -1,5 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { PLATFORM_ENV, REPORT_TASK_ENV } from "../runtime/contract.ts";
 import {
 	accessStatements,
 	assumeRolePolicy,
@@ -232,10 +233,10 @@ export class ReportBuild extends pulumi.ComponentResource {
 								image,
 								essential: true,
 								environment: [
-									{ name: "LAKE_BUCKET", value: lake },
-									{ name: "SITE_BUCKET", value: site },
-									{ name: "STATE_TABLE", value: manifest },
-									{ name: "REGISTRY_TABLE", value: registry },
+									{ name: PLATFORM_ENV.lakeBucket, value: lake },
+									{ name: REPORT_TASK_ENV.siteBucket, value: site },
+									{ name: PLATFORM_ENV.stateTable, value: manifest },
+									{ name: PLATFORM_ENV.registryTable, value: registry },
 									{ name: "EVIDENCE_SEND_ANONYMOUS_USAGE_STATS", value: "no" },
 								],
 								logConfiguration: {

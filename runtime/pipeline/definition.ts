@@ -5,6 +5,7 @@
  * overridden by the in-process handler of the same name.
  */
 
+import { TASK_ENV } from "../contract.ts";
 import {
 	ECS_CAPABLE_STAGES,
 	type EcsCapableStage,
@@ -464,8 +465,8 @@ export function ecsStage(
 							{
 								Name: target.containerName,
 								Environment: [
-									{ Name: "STAGE_INPUT_KEY", "Value.$": key("input") },
-									{ Name: "STAGE_OUTPUT_KEY", "Value.$": key("output") },
+									{ Name: TASK_ENV.inputKey, "Value.$": key("input") },
+									{ Name: TASK_ENV.outputKey, "Value.$": key("output") },
 								],
 							},
 						],

@@ -4,6 +4,7 @@
  * by the CLI, the benchmark and the tests.
  */
 import { join } from "node:path";
+import { RUN_DEFAULTS } from "../contract.ts";
 import { Lake } from "../io/lake.ts";
 import type { RunRecord } from "../io/manifest.ts";
 import { fileSink, rootLogger } from "../log.ts";
@@ -69,10 +70,10 @@ export async function executeRun(o: ExecuteOptions): Promise<ExecuteResult> {
 		runId,
 		batchId: o.batchId,
 		dataRoot: lake.root,
-		mode: o.mode ?? "auto",
-		shardCount: o.shardCount ?? 8,
-		gate: o.gate ?? 0.7,
-		seed: o.seed ?? 42,
+		mode: o.mode ?? RUN_DEFAULTS.mode,
+		shardCount: o.shardCount ?? RUN_DEFAULTS.shardCount,
+		gate: o.gate ?? RUN_DEFAULTS.gate,
+		seed: o.seed ?? RUN_DEFAULTS.seed,
 		...(o.quality ? { quality: o.quality } : {}),
 	};
 	const removeSink = rootLogger.addSink(
