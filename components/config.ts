@@ -6,6 +6,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
+import { RUN_DEFAULTS } from "../runtime/contract.ts";
 import {
 	ECS_CAPABLE_STAGES,
 	type EcsCapableStage,
@@ -84,11 +85,16 @@ export const configSchema = z
 			)
 			.default(WEEKLY_RETRAIN),
 		retrainEnabled: z.boolean().default(true),
-		shardCount: z.number().int().min(1).max(10000).default(8),
+		shardCount: z
+			.number()
+			.int()
+			.min(1)
+			.max(10000)
+			.default(RUN_DEFAULTS.shardCount),
 		maxConcurrency: z.number().int().min(1).max(1000).default(2),
 		mapMode: z.enum(["INLINE", "DISTRIBUTED"]).default("INLINE"),
-		promotionGate: z.number().min(0).max(1).default(0.7),
-		seed: z.number().int().default(42),
+		promotionGate: z.number().min(0).max(1).default(RUN_DEFAULTS.gate),
+		seed: z.number().int().default(RUN_DEFAULTS.seed),
 		logRetentionDays: z
 			.number()
 			.int()

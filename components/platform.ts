@@ -1,5 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
+import { PLATFORM_ENV, RUN_DEFAULTS, RUN_ENV } from "../runtime/contract.ts";
 import type { EcsCapableStage } from "../runtime/pipeline/definition.ts";
+import { recordOf } from "../runtime/pipeline/stages/index.ts";
 import { LAMBDA_STAGES, type LambdaStage } from "./access.ts";
 import { Alerts } from "./alerts.ts";
 import { BatchTrigger } from "./batch-trigger.ts";
@@ -219,30 +221,37 @@ export class Platform extends pulumi.ComponentResource {
 		};
 		const run = args.run ?? {};
 		const environment: Record<string, string> = {
-			STACK_NAME: stack,
-			SHARD_COUNT: String(run.shardCount ?? 8),
-			PROMOTION_GATE: String(run.promotionGate ?? 0.7),
-			SEED: String(run.seed ?? 42),
+			[PLATFORM_ENV.stackName]: stack,
+			[RUN_ENV.shardCount]: String(run.shardCount ?? RUN_DEFAULTS.shardCount),
+			[RUN_ENV.gate]: String(run.promotionGate ?? RUN_DEFAULTS.gate),
+			[RUN_ENV.seed]: String(run.seed ?? RUN_DEFAULTS.seed),
 		};
 		const alarmActions = [this.alerts.topicArn];
 
-		const stages = {} as Record<LambdaStage, PipelineStage>;
-		for (const stage of LAMBDA_STAGES)
-			stages[stage] = new PipelineStage(
-				`${name}-${stage}`,
-				{
-					stage,
-					package: this.package,
-					resources,
-					environment,
-					logRetentionDays: retention,
-					alarmActions,
-					tags,
-					...args.lambda?.defaults,
-					...args.lambda?.stages?.[stage],
-				},
-				child,
-			);
+		const stages = recordOf(
+			LAMBDA_STAGES,
+			LAMBDA_STAGES.map(
+				(stage) =>
+					[
+						stage,
+						new PipelineStage(
+							`${name}-${stage}`,
+							{
+								stage,
+								package: this.package,
+								resources,
+								environment,
+								logRetentionDays: retention,
+								alarmActions,
+								tags,
+								...args.lambda?.defaults,
+								...args.lambda?.stages?.[stage],
+							},
+							child,
+						),
+					] as const,
+			),
+		);
 		this.stages = stages;
 
 		this.reportSite = new ReportSite(
@@ -315,9 +324,10 @@ export class Platform extends pulumi.ComponentResource {
 			`${name}-pipeline`,
 			{
 				name: `spanishgas-${stack}`,
-				stageFunctionArns: Object.fromEntries(
-					LAMBDA_STAGES.map((s) => [s, stages[s].arn]),
-				) as Record<LambdaStage, pulumi.Output<string>>,
+				stageFunctionArns: recordOf(
+					LAMBDA_STAGES,
+					LAMBDA_STAGES.map((s) => [s, stages[s].arn] as const),
+				),
 				report: this.reportBuild.target,
 				stageTasks: stageTasks && {
 					clusterArn: this.reportBuild.cluster.arn,

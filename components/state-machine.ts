@@ -1,5 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { REPORT_TASK_ENV } from "../runtime/contract.ts";
 import {
 	buildDefinition,
 	type DefinitionOptions,
@@ -77,8 +78,8 @@ export function reportTaskParameters(
 				{
 					Name: t.containerName,
 					Environment: [
-						{ Name: "RUN_ID", "Value.$": "$.runId" },
-						{ Name: "BATCH_ID", "Value.$": "$.batchId" },
+						{ Name: REPORT_TASK_ENV.runId, "Value.$": "$.runId" },
+						{ Name: REPORT_TASK_ENV.batchId, "Value.$": "$.batchId" },
 					],
 				},
 			],

@@ -7,6 +7,7 @@
  */
 import { Command, InvalidArgumentError } from "commander";
 import { registerReportCommand } from "./commands/report-command.ts";
+import { RUN_DEFAULTS } from "./contract.ts";
 import { DEFAULT_TOLERANCES } from "./monitoring/quality.ts";
 
 function positiveInt(name: string) {
@@ -62,9 +63,9 @@ program
 	)
 	.option(
 		"--seed <n>",
-		"seed of the generated batch",
+		"seed of the generated batch, the split and the model",
 		positiveInt("--seed"),
-		42,
+		RUN_DEFAULTS.seed,
 	)
 	.option(
 		"--data <dir>",
@@ -75,7 +76,7 @@ program
 		"--shards <n>",
 		"consumption shards for the bronze Map",
 		positiveInt("--shards"),
-		8,
+		RUN_DEFAULTS.shardCount,
 	)
 	.option(
 		"--concurrency <n>",
@@ -86,13 +87,13 @@ program
 	.option(
 		"--mode <mode>",
 		"auto (train when no champion, else score) | train | score",
-		"auto",
+		RUN_DEFAULTS.mode,
 	)
 	.option(
 		"--gate <pr_auc>",
 		"promotion gate on test PR-AUC",
 		nonNegative("--gate"),
-		0.7,
+		RUN_DEFAULTS.gate,
 	)
 	.option(
 		"--force",
@@ -136,7 +137,7 @@ program
 		positiveInt("--customers"),
 		20_099,
 	)
-	.option("--seed <n>", "random seed", positiveInt("--seed"), 42)
+	.option("--seed <n>", "random seed", positiveInt("--seed"), RUN_DEFAULTS.seed)
 	.option(
 		"--out <dir>",
 		"output folder (default: <data>/raw/default-<customers>-s<seed>)",
@@ -168,7 +169,12 @@ program
 		"data lake root",
 		process.env.SPANISHGAS_DATA_DIR ?? "data",
 	)
-	.option("--seed <n>", "split and model seed", positiveInt("--seed"), 42)
+	.option(
+		"--seed <n>",
+		"split and model seed",
+		positiveInt("--seed"),
+		RUN_DEFAULTS.seed,
+	)
 	.action(async (o) => {
 		const { experimentsCommand } = await import(
 			"./model/experiments-command.ts"

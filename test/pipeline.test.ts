@@ -18,6 +18,7 @@ import { LocalModelRegistry } from "../runtime/model/registry.ts";
 import { executeRun } from "../runtime/pipeline/execute.ts";
 import { ProgressDisplay } from "../runtime/pipeline/progress.ts";
 import { generateBatch } from "../runtime/synth/generate.ts";
+import { TRAINING_RUN_STAGES } from "./support/stage-order.ts";
 
 const CUSTOMERS = 600;
 let root: string;
@@ -51,19 +52,7 @@ describe("local pipeline run", () => {
 		expect(r.ok, JSON.stringify(r.record?.history)).toBe(true);
 		firstRunId = r.runId;
 		expect(r.record?.status).toBe("succeeded");
-		expect(r.record?.stages.map((s) => s.stage)).toEqual([
-			"ValidateRaw",
-			"BronzeReduce",
-			"Silver",
-			"Gold",
-			"PlanModel",
-			"Train",
-			"Score",
-			"Recommend",
-			"Drift",
-			"PublishReport",
-			"MarkSucceeded",
-		]);
+		expect(r.record?.stages.map((s) => s.stage)).toEqual(TRAINING_RUN_STAGES);
 		const gold = await readParquetFile(
 			lake.tablePath(r.runId, "gold", "gold_customer"),
 		);

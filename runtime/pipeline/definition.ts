@@ -5,10 +5,12 @@
  * overridden by the in-process handler of the same name.
  */
 
+import { TASK_ENV } from "../contract.ts";
 import {
 	ECS_CAPABLE_STAGES,
 	type EcsCapableStage,
 	STAGES,
+	TASK_STAGES,
 	type TaskStage,
 } from "./stages/index.ts";
 import type { AnyStage } from "./stages/stage.ts";
@@ -240,7 +242,7 @@ export function buildDefinition(
 				States: {
 					[stage.name]: {
 						Type: "Task",
-						Resource: o.resourceFor(stage.name as TaskStage),
+						Resource: o.resourceFor(taskStage(stage.name)),
 						TimeoutSeconds: timeout,
 						Retry: retry,
 						End: true,
@@ -284,7 +286,7 @@ export function buildDefinition(
 		(flowOf(s) === "map" ? (s.mapState ?? `${s.name}s`) : s.name);
 	const states: Record<string, State> = {};
 	chain.forEach((s, i) => {
-		const name = s.name as TaskStage;
+		const name = taskStage(s.name);
 		const next = chain[i + 1] ? entry(chain[i + 1]) : SUCCEEDED;
 		if (s.runsIf) {
 			const after = chain[i + 1] ? entry(chain[i + 1]) : SUCCEEDED;
@@ -350,6 +352,13 @@ const SUCCEEDED = "Done";
 const FAILED = "Failed";
 
 const flowOf = (s: AnyStage) => s.flow ?? "task";
+
+/** A name of the list as a TaskStage (checked, so the definition names no state the list lacks). */
+function taskStage(name: string): TaskStage {
+	const found = TASK_STAGES.find((s) => s === name);
+	if (!found) throw new Error(`buildDefinition: ${name} is not a stage`);
+	return found;
+}
 
 const isEcsCapable = (s: string): s is EcsCapableStage =>
 	(ECS_CAPABLE_STAGES as readonly string[]).includes(s);
@@ -464,8 +473,8 @@ export function ecsStage(
 							{
 								Name: target.containerName,
 								Environment: [
-									{ Name: "STAGE_INPUT_KEY", "Value.$": key("input") },
-									{ Name: "STAGE_OUTPUT_KEY", "Value.$": key("output") },
+									{ Name: TASK_ENV.inputKey, "Value.$": key("input") },
+									{ Name: TASK_ENV.outputKey, "Value.$": key("output") },
 								],
 							},
 						],

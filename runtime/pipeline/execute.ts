@@ -5,6 +5,7 @@
  */
 import { hostname } from "node:os";
 import { join } from "node:path";
+import { RUN_DEFAULTS } from "../contract.ts";
 import { Lake } from "../io/lake.ts";
 import type { RunManifest, RunOwner, RunRecord } from "../io/manifest.ts";
 import { fileSink, rootLogger } from "../log.ts";
@@ -136,10 +137,10 @@ export async function executeRun(o: ExecuteOptions): Promise<ExecuteResult> {
 		runId,
 		batchId: o.batchId,
 		dataRoot: lake.root,
-		mode: o.mode ?? "auto",
-		shardCount: o.shardCount ?? 8,
-		gate: o.gate ?? 0.7,
-		seed: o.seed ?? 42,
+		mode: o.mode ?? RUN_DEFAULTS.mode,
+		shardCount: o.shardCount ?? RUN_DEFAULTS.shardCount,
+		gate: o.gate ?? RUN_DEFAULTS.gate,
+		seed: o.seed ?? RUN_DEFAULTS.seed,
 		...(o.quality ? { quality: o.quality } : {}),
 	};
 	const removeSink = rootLogger.addSink(

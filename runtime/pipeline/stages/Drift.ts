@@ -15,6 +15,7 @@ import {
 export const Drift = defineStage({
 	name: "Drift",
 	resultPath: "$.drift",
+	summary: { key: "drift" },
 	lambda: {
 		access: {
 			...BASE_ACCESS,

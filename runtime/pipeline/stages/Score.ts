@@ -15,6 +15,7 @@ import {
 export const Score = defineStage({
 	name: "Score",
 	resultPath: "$.score",
+	summary: { key: "score" },
 	lambda: {
 		access: {
 			...BASE_ACCESS,

@@ -3,12 +3,24 @@
  * promotion gate (runtime/model/train.ts); a rejected candidate raises a
  * model_rejected alert and leaves the champion as it was.
  */
+import type { GateDecision, ModelVersion } from "../../model/registry.ts";
+import type { TrainResult } from "../../model/train.ts";
 import {
 	BASE_ACCESS,
 	defineStage,
 	type RunState,
 	type StagePlatform,
 } from "./stage.ts";
+
+/** What Train returns (and records as its detail). */
+export type TrainOutput = {
+	version: string;
+	status: ModelVersion["status"];
+	prAuc: number;
+	rocAuc: number;
+	gate: GateDecision;
+	timings: TrainResult["timings"];
+};
 
 export const Train = defineStage({
 	name: "Train",
@@ -37,6 +49,12 @@ export const Train = defineStage({
 		ephemeralStorageGiB: 50,
 		timeoutSeconds: 14400,
 	},
+	// The gate decision, with the candidate it was about.
+	summary: {
+		key: "gate",
+		value: (s: RunState) =>
+			s.train ? { version: s.train.version, ...s.train.gate } : null,
+	},
 	async run(s: RunState, p: StagePlatform) {
 		const { trainAndRegister } = await import("../../model/train.ts");
 		const { readTable } = await import("./lake-tables.ts");
@@ -47,7 +65,7 @@ export const Train = defineStage({
 			gate: s.gate,
 			seed: s.seed,
 		});
-		const out = {
+		const out: TrainOutput = {
 			version: r.version.version,
 			status: r.version.status,
 			prAuc: r.evaluation.metrics.pr_auc,

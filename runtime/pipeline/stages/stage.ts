@@ -13,6 +13,7 @@ import type { ConsumptionShard } from "../../data/bronze/consumption-shards.ts";
 import type { StageRecord } from "../../io/manifest.ts";
 import type { QualityTolerances } from "../../monitoring/quality.ts";
 import type { Platform } from "../platform.ts";
+import type { TrainOutput } from "./Train.ts";
 
 /**
  * none; read (get, query, scan); update (get + update existing items: the
@@ -145,6 +146,7 @@ export interface RunState extends RunInput {
 	bronzeShards?: ShardOutput[];
 	bronze?: BronzeOutput;
 	plan?: PlanOutput;
+	train?: TrainOutput;
 	error?: { Error: string; Cause: string };
 }
 
@@ -215,6 +217,15 @@ export interface StageModule<
 		readonly choiceState: string;
 		readonly variable: string;
 		readonly equals: string;
+	};
+	/**
+	 * The stage's line in the run summary (run_report.json, the manifest's
+	 * summary, the report's pipeline status), in the list's order: `key`, and
+	 * its value (default: the detail the stage recorded, or null).
+	 */
+	readonly summary?: {
+		readonly key: string;
+		value?(state: RunState, detail: StageRecord["detail"]): unknown;
 	};
 	/** The stage's work; the handler wrapper (runtime/pipeline/handlers.ts) times, logs and records it. */
 	run(
