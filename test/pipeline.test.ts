@@ -51,19 +51,33 @@ describe("local pipeline run", () => {
 		expect(r.ok, JSON.stringify(r.record?.history)).toBe(true);
 		firstRunId = r.runId;
 		expect(r.record?.status).toBe("succeeded");
-		expect(r.record?.stages.map((s) => s.stage)).toEqual([
+		// Train and the ladder run side by side (either may finish first), both before Score.
+		const stages = r.record?.stages.map((s) => s.stage) ?? [];
+		expect(stages.slice(0, 5)).toEqual([
 			"ValidateRaw",
 			"BronzeReduce",
 			"Silver",
 			"Gold",
 			"PlanModel",
-			"Train",
+		]);
+		expect([...stages.slice(5, 7)].sort()).toEqual(["Ladder", "Train"]);
+		expect(stages.slice(7)).toEqual([
 			"Score",
 			"Recommend",
 			"Drift",
 			"PublishReport",
 			"MarkSucceeded",
 		]);
+		// The ladder's rungs are in the lake for the report: every experiment × algorithm and the baselines.
+		const ladder = await readParquetFile(
+			lake.tablePath(r.runId, "models", "experiments"),
+		);
+		const ladderRecord = r.record?.stages.find((s) => s.stage === "Ladder");
+		expect(ladder.numRows()).toBe(ladderRecord?.rows?.experiments);
+		expect(ladder.numRows()).toBeGreaterThanOrEqual(9 * 4);
+		expect(
+			new Set(ladder.array("experiment") as ArrayLike<string>).size,
+		).toBeGreaterThanOrEqual(9);
 		const gold = await readParquetFile(
 			lake.tablePath(r.runId, "gold", "gold_customer"),
 		);
