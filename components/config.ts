@@ -93,6 +93,7 @@ export const configSchema = z
 			.default(RUN_DEFAULTS.shardCount),
 		maxConcurrency: z.number().int().min(1).max(1000).default(2),
 		mapMode: z.enum(["INLINE", "DISTRIBUTED"]).default("INLINE"),
+		ladder: z.boolean().default(true),
 		promotionGate: z.number().min(0).max(1).default(RUN_DEFAULTS.gate),
 		seed: z.number().int().default(RUN_DEFAULTS.seed),
 		logRetentionDays: z
@@ -304,6 +305,7 @@ export function loadPlatformArgs(): PlatformArgs {
 		},
 		maxConcurrency: c.maxConcurrency,
 		mapMode: c.mapMode,
+		ladder: c.ladder,
 		retrain: { expression: c.retrainSchedule, enabled: c.retrainEnabled },
 		logRetentionDays: c.logRetentionDays,
 		stateMachineLogLevel: c.stateMachineLogLevel,

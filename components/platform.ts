@@ -65,6 +65,8 @@ export interface PlatformArgs {
 	maxConcurrency?: number;
 	/** INLINE (default) or DISTRIBUTED bronze Map. */
 	mapMode?: "INLINE" | "DISTRIBUTED";
+	/** Run the experiment ladder beside Train in training runs (default true; runtime/pipeline/stages/Ladder.ts). */
+	ladder?: boolean;
 	/** Weekly retrain schedule. Default `cron(0 6 ? * MON *)` UTC, enabled. */
 	retrain?: { expression?: string; timezone?: string; enabled?: boolean };
 	/** Log retention (days) of every function, the state machine and the report task. Default 30. */
@@ -341,6 +343,7 @@ export class Platform extends pulumi.ComponentResource {
 				lakeBucketArn: this.lake.arn,
 				maxConcurrency: args.maxConcurrency,
 				mapMode: args.mapMode,
+				ladder: args.ladder,
 				logRetentionDays: retention,
 				logLevel: args.stateMachineLogLevel,
 				alarmActions,

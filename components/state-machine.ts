@@ -142,6 +142,8 @@ export interface StateMachineArgs {
 	retryIntervalSeconds?: number;
 	/** INLINE (default) or DISTRIBUTED (shard list and results in S3, beyond ≈ 1,500 shards). */
 	mapMode?: "INLINE" | "DISTRIBUTED";
+	/** The experiment ladder as a parallel branch beside Train (default true); false leaves it out. */
+	ladder?: boolean;
 	/** State machine name (must be known up front for the Distributed Map's self-permission). Default `spanishgas-<stack>`. */
 	name?: string;
 	/** Execution log retention in days. Default 30. */
@@ -449,6 +451,7 @@ export class StateMachine extends pulumi.ComponentResource {
 					retryIntervalSeconds: args.retryIntervalSeconds,
 					mapMode,
 					lakeBucket,
+					without: args.ladder === false ? ["Ladder"] : [],
 					publishReport: {
 						resource: ECS_RUN_TASK_SYNC,
 						parameters: reportTaskParameters(r as Resolved<ReportTaskTarget>),

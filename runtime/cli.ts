@@ -101,6 +101,10 @@ program
 		false,
 	)
 	.option(
+		"--no-ladder",
+		"do not run the experiment ladder beside Train (docs/models.md)",
+	)
+	.option(
 		"--no-report",
 		"skip building the report site in PublishReport (about a minute)",
 	)

@@ -18,7 +18,7 @@ import { LocalModelRegistry } from "../runtime/model/registry.ts";
 import { executeRun } from "../runtime/pipeline/execute.ts";
 import { ProgressDisplay } from "../runtime/pipeline/progress.ts";
 import { generateBatch } from "../runtime/synth/generate.ts";
-import { TRAINING_RUN_STAGES } from "./support/stage-order.ts";
+import { inListOrder, TRAINING_RUN_STAGES } from "./support/stage-order.ts";
 
 const CUSTOMERS = 600;
 let root: string;
@@ -52,7 +52,22 @@ describe("local pipeline run", () => {
 		expect(r.ok, JSON.stringify(r.record?.history)).toBe(true);
 		firstRunId = r.runId;
 		expect(r.record?.status).toBe("succeeded");
-		expect(r.record?.stages.map((s) => s.stage)).toEqual(TRAINING_RUN_STAGES);
+		// Train and the ladder run side by side (either may finish first), both before Score.
+		const stages = r.record?.stages.map((s) => s.stage) ?? [];
+		expect(inListOrder(stages)).toEqual(TRAINING_RUN_STAGES);
+		expect(stages.indexOf("Score")).toBeGreaterThan(
+			Math.max(stages.indexOf("Train"), stages.indexOf("Ladder")),
+		);
+		// The ladder's rungs are in the lake for the report: every experiment × algorithm and the baselines.
+		const ladder = await readParquetFile(
+			lake.tablePath(r.runId, "models", "experiments"),
+		);
+		const ladderRecord = r.record?.stages.find((s) => s.stage === "Ladder");
+		expect(ladder.numRows()).toBe(ladderRecord?.rows?.experiments);
+		expect(ladder.numRows()).toBeGreaterThanOrEqual(9 * 4);
+		expect(
+			new Set(Array.from(ladder.array("experiment") as ArrayLike<string>)).size,
+		).toBeGreaterThanOrEqual(9);
 		const gold = await readParquetFile(
 			lake.tablePath(r.runId, "gold", "gold_customer"),
 		);

@@ -26,6 +26,8 @@ export interface RunCommandOptions {
 	force: boolean;
 	/** Build the report site in PublishReport (commander's --no-report sets false). */
 	report: boolean;
+	/** Run the experiment ladder beside Train (commander's --no-ladder sets false). */
+	ladder: boolean;
 	/** Quality tolerances (docs/data-quality.md); absent: the defaults. */
 	maxInvalidShare?: number;
 	maxImputedPriceShare?: number;
@@ -92,6 +94,7 @@ export async function runCommand(o: RunCommandOptions): Promise<number> {
 		onTakeOver: (line) => process.stderr.write(`${line}\n`),
 		onEvent: progress.onEvent,
 		// PublishReport builds this run's site into <data>/reports/site/.
+		ladder: o.ladder !== false,
 		publishReport: o.report === false ? undefined : reportPublisher(),
 	});
 	stop.dispose();

@@ -29,6 +29,8 @@ export interface ExecuteOptions {
 	mode?: RunInput["mode"];
 	shardCount?: number;
 	concurrency?: number;
+	/** Run the experiment ladder beside Train (default true; docs/models.md "Experiments"). */
+	ladder?: boolean;
 	gate?: number;
 	seed?: number;
 	/** Judgement thresholds of the quality contracts (defaults: DEFAULT_TOLERANCES). */
@@ -158,6 +160,7 @@ export async function executeRun(o: ExecuteOptions): Promise<ExecuteResult> {
 				...o.handlers,
 			},
 			maxConcurrency: o.concurrency ?? 2,
+			without: o.ladder === false ? ["Ladder"] : [],
 			onEvent: o.onEvent,
 			signal: o.signal,
 		});

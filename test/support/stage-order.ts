@@ -15,3 +15,9 @@ const list: readonly AnyStage[] = STAGES;
 export const TRAINING_RUN_STAGES: readonly string[] = list
 	.filter((s) => s.flow !== "map" && s.flow !== "failure")
 	.map((s) => s.name);
+
+/** Stage names sorted by their place in the list (parallel branches finish in either order). */
+export function inListOrder(stages: readonly string[]): string[] {
+	const at = new Map(list.map((s, i) => [s.name, i]));
+	return [...stages].sort((a, b) => (at.get(a) ?? -1) - (at.get(b) ?? -1));
+}

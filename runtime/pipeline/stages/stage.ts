@@ -204,9 +204,14 @@ export interface StageModule<
 	 * (`shards`, or the lake document at `shardsKey`). "report": the report
 	 * publication (in AWS the report build task, with a longer time limit).
 	 * "success": the last stage, then the Succeed state. "failure": the Catch
-	 * target of every stage, then the Fail state; not in the chain.
+	 * target of every stage, then the Fail state; not in the chain. "branch":
+	 * not in the chain either: a parallel branch beside the stage named by
+	 * `alongside`, whose failure is caught in the branch (it never fails the
+	 * run; the manifest records it).
 	 */
-	readonly flow?: "task" | "map" | "report" | "success" | "failure";
+	readonly flow?: "task" | "map" | "report" | "success" | "failure" | "branch";
+	/** For a "branch" stage: the stage it runs beside (a Parallel state named `<that stage>Parallel`). */
+	readonly alongside?: string;
 	/** The Map state's name, for a "map" stage. */
 	readonly mapState?: string;
 	/**
