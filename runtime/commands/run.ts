@@ -12,6 +12,7 @@ import { type ExecuteOptions, executeRun } from "../pipeline/execute.ts";
 import { ProgressDisplay } from "../pipeline/progress.ts";
 import { newRunId } from "../pipeline/run-id.ts";
 import { DEFAULT_SITE_PREFIX, reportPublisher } from "../report/publish.ts";
+import { mergeFaults } from "../util/faults.ts";
 import { defaultBatchId, generateWithProgress } from "./synth.ts";
 
 export interface RunCommandOptions {
@@ -191,10 +192,7 @@ export function formatSummary(
 			);
 		}
 	}
-	const faults: Record<string, number> = {};
-	for (const s of run.stages)
-		for (const [k, v] of Object.entries(s.faults ?? {}))
-			if (v > 0) faults[k] = (faults[k] ?? 0) + v;
+	const faults = mergeFaults({}, ...run.stages.map((s) => s.faults));
 	if (Object.keys(faults).length > 0) {
 		lines.push("", "Faults absorbed");
 		for (const [k, v] of Object.entries(faults).sort())

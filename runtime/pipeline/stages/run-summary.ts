@@ -6,6 +6,7 @@
 import { getJson, lakeKeys } from "../../io/lake.ts";
 import type { StageRecord } from "../../io/manifest.ts";
 import type { QualityReport } from "../../monitoring/quality.ts";
+import { mergeFaults } from "../../util/faults.ts";
 import type { Platform } from "../platform.ts";
 import { STAGES } from "./index.ts";
 import type { AnyStage, RunState } from "./stage.ts";
@@ -23,12 +24,8 @@ export async function runSummary(
 ): Promise<Record<string, unknown>> {
 	const detail = (name: string) => stages.find((x) => x.stage === name)?.detail;
 	const rows: Record<string, number> = {};
-	const faults: Record<string, number> = {};
-	for (const st of stages) {
-		Object.assign(rows, st.rows);
-		for (const [k, v] of Object.entries(st.faults ?? {}))
-			if (v > 0) faults[k] = (faults[k] ?? 0) + v;
-	}
+	for (const st of stages) Object.assign(rows, st.rows);
+	const faults = mergeFaults({}, ...stages.map((st) => st.faults));
 	const quality: Record<
 		string,
 		{ passed: boolean; errors: number; warnings: number }
