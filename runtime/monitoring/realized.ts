@@ -179,3 +179,15 @@ export function realizedPerformance(input: RealizedInput): RealizedPerformance {
 		tiers: realizedByTier(scores, labels, input.tiers),
 	};
 }
+
+/** Document name under the run's `monitoring/` layer: runs/<run_id>/monitoring/realized_performance.json. */
+export const REALIZED_PERFORMANCE_DOC = "realized_performance";
+
+/**
+ * What the Score stage stores for a labelled score-mode batch
+ * (docs/realized-performance.md): the figures plus which model scored. As
+ * JSON, an undefined metric (NaN) is written as null.
+ */
+export type RealizedPerformanceDoc = RealizedPerformance & {
+	modelVersion: string;
+};
