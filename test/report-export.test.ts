@@ -34,6 +34,7 @@ import {
 } from "../runtime/report/export.ts";
 import { reportPublisher } from "../runtime/report/publish.ts";
 import { generateBatch } from "../runtime/synth/generate.ts";
+import { checkPages } from "./support/page-queries.ts";
 
 // Compile-time check (tsc): the stage publisher fits the pipeline's PublishReport hook.
 const stagePublisher: ReportPublisher = reportPublisher();
@@ -551,6 +552,13 @@ describe("the Evidence project reads exactly the contract", () => {
 			expect((await readFile(join(dir, `${t}.sql`), "utf8")).trim()).toBe(
 				`select * from read_parquet('report-data/${t}.parquet')`,
 			);
+	});
+
+	it("every page query runs on the exported tables and every component names a column of its query", async () => {
+		const pagesDir = join(REPORTS_DIR, "pages");
+		// The training run (no drift comparison, no realized record) and the later run (both).
+		expect(await checkPages(pagesDir, exported.outDir)).toEqual([]);
+		expect(await checkPages(pagesDir, secondExport.outDir)).toEqual([]);
 	});
 
 	it("pages query only contract tables and columns", async () => {
