@@ -511,6 +511,18 @@ describe("exportReportData", () => {
 		);
 		const [s2] = await rowsOf(r.outDir, "run_summary");
 		expect(s2.realized_run_id).toBe(secondRunId);
+		// Presenting the first run again: the later run's record is not its history.
+		const again = await exportReportData(
+			{
+				store,
+				manifest: new LocalRunManifest(root),
+				registry: new LocalModelRegistry(root),
+				runId,
+			},
+			join(root, "export-first-again"),
+		);
+		expect(again.tables.realized_performance).toBe(0);
+		expect(again.tables.realized_calibration).toBe(0);
 	});
 
 	it("refuses a run that has no scores", async () => {

@@ -1,7 +1,8 @@
 /**
  * `realized_performance` (one row per run with a realized-performance record,
- * the trend), `realized_calibration` and `realized_tiers` (of the newest such
- * record: this run's, else the newest earlier run's). The records are written
+ * up to the presented run: the trend), `realized_calibration` and
+ * `realized_tiers` (of the newest such record: this run's, else the newest
+ * earlier run's). The records are written
  * by the Score stage on labelled score-mode batches
  * (docs/realized-performance.md).
  */
@@ -40,7 +41,10 @@ export async function realizedTables(
 		realized_tiers: [],
 	};
 	let newest: RealizedPerformanceDoc | undefined;
-	for (const r of records.slice(-TREND_RUNS)) {
+	// The presented run and the runs before it: a later run's record is not this run's history.
+	const upTo = records.findIndex((r) => r.runId === runId);
+	const history = upTo >= 0 ? records.slice(0, upTo + 1) : records;
+	for (const r of history.slice(-TREND_RUNS)) {
 		// Failed runs' records are left out: their outputs never became "latest".
 		if (r.status === "failed" && r.runId !== runId) continue;
 		const key = lakeKeys.doc(r.runId, "monitoring", REALIZED_PERFORMANCE_DOC);
