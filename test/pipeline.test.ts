@@ -189,6 +189,25 @@ describe("local pipeline run", () => {
 		expect(
 			alerts.some((a) => a.kind === "drift_detected" && a.runId === r.runId),
 		).toBe(true);
+		// The drifted batch carries labels and was scored by the champion: its
+		// realized performance is measured and stored (docs/realized-performance.md).
+		const score = r.record?.stages.find((s) => s.stage === "Score")?.detail as
+			| { realized?: { customers: number; belowGate: boolean } | null }
+			| undefined;
+		expect(score?.realized?.customers).toBe(CUSTOMERS);
+		const realized = JSON.parse(
+			await readFile(
+				lake.docPath(r.runId, "monitoring", "realized_performance"),
+				"utf8",
+			),
+		);
+		expect(realized.customers).toBe(CUSTOMERS);
+		expect(realized.prAuc).toBeGreaterThan(0);
+		expect(
+			alerts.some(
+				(a) => a.kind === "realized_below_gate" && a.runId === r.runId,
+			),
+		).toBe(realized.belowGate);
 	});
 
 	it("fails a corrupted batch with the file, row and column, and leaves latest untouched", async () => {

@@ -22,6 +22,7 @@ export const ALERT_METRICS: Record<Alert["kind"], string> = {
 	drift_detected: "DriftDetected",
 	quality_warning: "QualityWarning",
 	model_rejected: "ModelRejected",
+	realized_below_gate: "RealizedBelowGate",
 };
 
 export interface AwsAlertsOptions {
