@@ -49,6 +49,11 @@ export interface StageAccess {
 	/** Run manifest table. */
 	manifest: TableAccess;
 	/**
+	 * Also Scan the manifest (RunManifest.list()) at a level without it
+	 * ("update": the reconciler's sweep). Default false.
+	 */
+	manifestScan?: boolean;
+	/**
 	 * Partition-key patterns of the manifest items the stage touches
 	 * (dynamodb:LeadingKeys). Default {@link RUN_ITEMS}: a stage only reads and
 	 * updates run records; claims (`BATCH#…`) are the trigger's.
@@ -154,17 +159,33 @@ export const STAGE_ACCESS: Readonly<Record<LambdaStage, StageAccess>> = {
 };
 
 /**
- * The batch trigger: lists the batch's raw uploads (s3:ListBucket under
- * raw/ only, it never reads them), reads latest.json for a rerun of the last batch, claims
- * the batch in the manifest.
+ * The batch trigger: reads the batch manifests (raw/<batch>/_manifest.json,
+ * never the data files), lists the batch's uploads (s3:ListBucket under raw/
+ * only: sizes come with the listing), reads latest.json for a rerun of the
+ * last batch, claims the batch in the manifest.
  */
 export const TRIGGER_ACCESS: StageAccess = {
 	manifest: "readwrite",
 	manifestKeys: [...RUN_ITEMS, ...CLAIM_ITEMS],
 	registry: "none",
 	alerts: false,
-	reads: ["latest.json"],
+	reads: ["latest.json", "raw/*/_manifest.json"],
 	lists: ["raw/*"],
+	writes: [],
+};
+
+/**
+ * The run reconciler (runtime/pipeline/reconciler.ts): reads and closes run
+ * records (status updates; claims need no write, a finished run frees its
+ * batch), scans them for the sweep, raises run_failed. No lake access.
+ */
+export const RECONCILER_ACCESS: StageAccess = {
+	manifest: "update",
+	manifestScan: true,
+	manifestKeys: RUN_ITEMS,
+	registry: "none",
+	alerts: true,
+	reads: [],
 	writes: [],
 };
 
@@ -240,6 +261,7 @@ function tableStatements(
 	level: Exclude<TableAccess, "none">,
 	tableArn: string,
 	keys: readonly string[],
+	scan = false,
 ): PolicyStatement[] {
 	const s: PolicyStatement[] = [
 		{
@@ -252,7 +274,7 @@ function tableStatements(
 			},
 		},
 	];
-	if (level === "read" || level === "readwrite")
+	if (level === "read" || level === "readwrite" || (scan && sid === "Manifest"))
 		s.push(
 			sid === "Manifest"
 				? {
@@ -340,6 +362,7 @@ export function accessStatements(
 				access.manifest,
 				r.manifestTableArn,
 				access.manifestKeys ?? RUN_ITEMS,
+				access.manifestScan,
 			),
 		);
 	}
