@@ -51,6 +51,30 @@ function pinned(version: string | undefined): {
 	throw new TypeError(`not an S3 version token: ${JSON.stringify(version)}`);
 }
 
+/**
+ * The response is of the pinned version: checked on our side too (an
+ * If-Match the endpoint ignores, an S3-compatible store, must not let
+ * another version through).
+ */
+function checkServed(
+	key: string,
+	version: string | undefined,
+	out: { VersionId?: string; ETag?: string },
+	body?: Readable,
+): void {
+	if (!version) return;
+	const served = version.startsWith("id:")
+		? versionToken(out.VersionId, undefined)
+		: versionToken(undefined, out.ETag);
+	if (
+		(version.startsWith("id:") && out.VersionId === undefined) ||
+		served === version
+	)
+		return;
+	body?.destroy?.(); // not read: free the connection
+	throw new ObjectChangedError(key, version, `S3 served ${served}`);
+}
+
 /** The pinned version is gone (NoSuchVersion, a bad version id) or replaced (If-Match failed). */
 function isVersionGone(error: unknown): boolean {
 	const e = error as AwsLikeError | undefined;
@@ -223,6 +247,7 @@ export class S3ObjectStore implements ObjectStore {
 					...pinned(opts.version),
 				}),
 			);
+			checkServed(key, opts.version, out, out.Body as Readable | undefined);
 			if (!out.Body) return new Uint8Array();
 			return await out.Body.transformToByteArray();
 		} catch (e) {
@@ -339,6 +364,7 @@ export class S3ObjectStore implements ObjectStore {
 					...pinned(opts.version),
 				}),
 			);
+			checkServed(key, opts.version, out, out.Body as Readable | undefined);
 			// In Node the body is a Readable stream: copy it without holding the object in memory.
 			await pipeline(out.Body as Readable, createWriteStream(tmp));
 			await rename(tmp, target);
