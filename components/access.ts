@@ -2,68 +2,28 @@
  * What each pipeline stage may touch: the lake prefixes it reads and writes,
  * the tables it uses and the services it calls. PipelineStage turns an entry
  * into the stage's IAM policy; the infrastructure tests check every deployed
- * role against this table (and this table against runtime/pipeline/handlers.ts).
+ * role against this table. The stages' own entries live in their modules
+ * (runtime/pipeline/stages/), re-exported here as STAGE_ACCESS.
  *
  * Prefix patterns are S3 key patterns (`*` matches within and across `/`,
  * as IAM resource ARNs do). Keys follow the lake layout:
  * `raw/<batch>/…`, `runs/<runId>/<layer>/…`, `models/<version>/…`,
  * `latest.json`, `reports/…`.
  */
-import { TASK_STAGES, type TaskStage } from "../runtime/pipeline/definition.ts";
+import type {
+	StageAccess,
+	TableAccess,
+} from "../runtime/pipeline/stages/stage.ts";
 
-/**
- * The Task states that run as Lambda functions: all but PublishReport, which
- * Step Functions runs as the report build's Fargate task (ecs:runTask.sync).
- */
-export type LambdaStage = Exclude<TaskStage, "PublishReport">;
-export const LAMBDA_STAGES: readonly LambdaStage[] = TASK_STAGES.filter(
-	(s): s is LambdaStage => s !== "PublishReport",
-);
-
-/**
- * none; read (get, query, scan); update (get + update existing items: the
- * stages' manifest records); readwrite (also put and delete: claiming a
- * batch, registering a model).
- */
-export type TableAccess = "none" | "read" | "update" | "readwrite";
-
-export interface StageAccess {
-	/**
-	 * Lake key patterns the stage reads (s3:GetObject), and the only prefixes
-	 * it may list (s3:ListBucket with an s3:prefix condition).
-	 */
-	reads: string[];
-	/**
-	 * Lake key prefixes the stage lists without reading the objects (added to
-	 * the s3:prefix condition of its s3:ListBucket). Default none.
-	 */
-	lists?: string[];
-	/** Lake key patterns the stage writes (s3:PutObject, s3:PutObjectTagging). */
-	writes: string[];
-	/**
-	 * Lake key patterns the stage deletes (s3:DeleteObject). Default none: no
-	 * stage deletes from the lake (runs write new keys; only the report
-	 * publisher deletes, and only in the site bucket).
-	 */
-	deletes?: string[];
-	/** Run manifest table. */
-	manifest: TableAccess;
-	/**
-	 * Also Scan the manifest (RunManifest.list()) at a level without it
-	 * ("update": the reconciler's sweep). Default false.
-	 */
-	manifestScan?: boolean;
-	/**
-	 * Partition-key patterns of the manifest items the stage touches
-	 * (dynamodb:LeadingKeys). Default {@link RUN_ITEMS}: a stage only reads and
-	 * updates run records; claims (`BATCH#…`) are the trigger's.
-	 */
-	manifestKeys?: readonly string[];
-	/** Model registry table. */
-	registry: TableAccess;
-	/** Publishes alerts (SNS + the SpanishGasChurn metric namespace). */
-	alerts: boolean;
-}
+export {
+	LAMBDA_STAGES,
+	type LambdaStage,
+	STAGE_ACCESS,
+} from "../runtime/pipeline/stages/index.ts";
+export type {
+	StageAccess,
+	TableAccess,
+} from "../runtime/pipeline/stages/stage.ts";
 
 /** Partition keys of the manifest's run records (runtime/io/dynamodb-manifest.ts). */
 export const RUN_ITEMS = ["RUN#*"] as const;
@@ -72,91 +32,13 @@ export const CLAIM_ITEMS = ["BATCH#*"] as const;
 /** Partition keys of the registry's items, pointer and versions (runtime/model/aws-registry.ts). */
 export const MODEL_ITEMS = ["MODEL#*"] as const;
 
-/**
- * Every stage updates its run's manifest record (the trigger created it) and
- * may raise alerts.
- */
-const base = {
-	manifest: "update",
-	registry: "none",
-	alerts: true,
-} as const;
-
-/**
- * Least-privilege map, derived from runtime/pipeline/handlers.ts (what each
- * handler reads and writes through the Lake) and the lake layout, and checked
+/*
+ * STAGE_ACCESS, the least-privilege map of the Lambda stages, is the
+ * `lambda.access` of each stage module (runtime/pipeline/stages/<Stage>.ts,
+ * next to the code that reads and writes through the Lake). It is checked
  * against the requests the packaged functions actually make
  * (test/infra-package.test.ts records every S3 request of a full run).
- * Train and Drift keep `models/*` reads for runs with an existing champion.
  */
-export const STAGE_ACCESS: Readonly<Record<LambdaStage, StageAccess>> = {
-	ValidateRaw: {
-		...base,
-		reads: ["raw/*"],
-		writes: ["runs/*/staged/*"],
-	},
-	BronzeShard: {
-		...base,
-		// Its shard (the consumption parts to aggregate) arrives in the event.
-		reads: ["raw/*"],
-		writes: ["runs/*/bronze/shards/*"],
-	},
-	BronzeReduce: {
-		...base,
-		reads: ["runs/*/staged/*", "runs/*/bronze/shards/*"],
-		writes: ["runs/*/bronze/*", "runs/*/quality/*"],
-	},
-	Silver: {
-		...base,
-		reads: ["runs/*/bronze/*"],
-		writes: ["runs/*/silver/*", "runs/*/quality/*"],
-	},
-	Gold: {
-		...base,
-		reads: ["runs/*/silver/*"],
-		writes: ["runs/*/gold/*", "runs/*/quality/*"],
-	},
-	PlanModel: {
-		...base,
-		registry: "read",
-		reads: [],
-		writes: [],
-	},
-	Train: {
-		...base,
-		registry: "readwrite",
-		reads: ["runs/*/gold/*", "models/*"],
-		writes: ["models/*"],
-	},
-	Score: {
-		...base,
-		registry: "read",
-		reads: ["runs/*/gold/*", "models/*"],
-		writes: ["runs/*/scored/*"],
-	},
-	Recommend: {
-		...base,
-		reads: ["runs/*/gold/*", "runs/*/scored/*"],
-		writes: ["runs/*/scored/*"],
-	},
-	Drift: {
-		...base,
-		registry: "read",
-		reads: ["runs/*/gold/*", "runs/*/scored/*", "models/*"],
-		writes: ["runs/*/monitoring/*", "models/*/drift_reference.parquet"],
-	},
-	MarkSucceeded: {
-		...base,
-		reads: ["runs/*/quality/*"],
-		writes: ["runs/*/run_report.json", "latest.json"],
-	},
-	// A failed run writes its run_report.json too (docs/data-quality.md).
-	MarkFailed: {
-		...base,
-		reads: ["runs/*/quality/*"],
-		writes: ["runs/*/run_report.json"],
-	},
-};
 
 /**
  * The batch trigger: reads the batch manifests (raw/<batch>/_manifest.json,
@@ -306,7 +188,7 @@ export interface AccessResources {
 }
 
 /** Unique, stable list. */
-const uniq = (xs: string[]) => [...new Set(xs)];
+const uniq = (xs: readonly string[]) => [...new Set(xs)];
 
 /**
  * The IAM statements for an access entry, on concrete resources. Object
@@ -321,7 +203,7 @@ export function accessStatements(
 	r: AccessResources,
 ): PolicyStatement[] {
 	const s: PolicyStatement[] = [];
-	const obj = (patterns: string[]) =>
+	const obj = (patterns: readonly string[]) =>
 		uniq(patterns).map((p) => `${r.lakeBucketArn}/${p}`);
 	const listed = uniq([...access.reads, ...(access.lists ?? [])]);
 	if (listed.length > 0)

@@ -1,4 +1,5 @@
 import type * as pulumi from "@pulumi/pulumi";
+import { STAGE_SIZING as LAMBDA_STAGE_SIZING } from "../runtime/pipeline/stages/index.ts";
 import {
 	LAMBDA_STAGES,
 	type LambdaStage,
@@ -12,43 +13,15 @@ import {
 } from "./runtime-function.ts";
 
 /**
- * Default sizes per stage. BronzeShard runs DuckDB on a shard of hourly
- * Parquet parts fetched into /tmp; the single-task stages hold
+ * Default sizes per stage: the `lambda.sizing` of each stage module
+ * (runtime/pipeline/stages/<Stage>.ts). BronzeShard runs DuckDB on a shard
+ * of hourly Parquet parts fetched into /tmp; the single-task stages hold
  * customer-level tables (≈ 1 GB at 20 k customers); Train runs two XGBoost
  * fits in parallel worker threads, so it gets ≥ 2 vCPUs (3538 MB).
  */
 export const STAGE_SIZING: Readonly<
 	Record<LambdaStage, Required<FunctionSizing>>
-> = {
-	ValidateRaw: {
-		memoryMb: 3008,
-		timeoutSeconds: 900,
-		ephemeralStorageMb: 4096,
-	},
-	BronzeShard: {
-		memoryMb: 2048,
-		timeoutSeconds: 900,
-		ephemeralStorageMb: 10240,
-	},
-	BronzeReduce: {
-		memoryMb: 4096,
-		timeoutSeconds: 900,
-		ephemeralStorageMb: 2048,
-	},
-	Silver: { memoryMb: 3008, timeoutSeconds: 900, ephemeralStorageMb: 2048 },
-	Gold: { memoryMb: 3008, timeoutSeconds: 900, ephemeralStorageMb: 2048 },
-	PlanModel: { memoryMb: 512, timeoutSeconds: 60, ephemeralStorageMb: 512 },
-	Train: { memoryMb: 4096, timeoutSeconds: 900, ephemeralStorageMb: 2048 },
-	Score: { memoryMb: 2048, timeoutSeconds: 600, ephemeralStorageMb: 1024 },
-	Recommend: { memoryMb: 2048, timeoutSeconds: 600, ephemeralStorageMb: 1024 },
-	Drift: { memoryMb: 2048, timeoutSeconds: 600, ephemeralStorageMb: 1024 },
-	MarkSucceeded: {
-		memoryMb: 512,
-		timeoutSeconds: 120,
-		ephemeralStorageMb: 512,
-	},
-	MarkFailed: { memoryMb: 512, timeoutSeconds: 120, ephemeralStorageMb: 512 },
-};
+> = LAMBDA_STAGE_SIZING;
 
 export interface PipelineStageArgs
 	extends Omit<RuntimeFunctionArgs, "entry" | "access">,

@@ -6,6 +6,7 @@ import {
 	STAGE_IO_PREFIX,
 } from "../runtime/pipeline/definition.ts";
 import { STAGE_NODE_OPTIONS } from "../runtime/pipeline/node-options.ts";
+import { STAGE_TASK_SIZING as TASK_SIZING } from "../runtime/pipeline/stages/index.ts";
 import { TASK_ENV } from "../runtime/pipeline/task-contract.ts";
 import {
 	accessStatements,
@@ -34,62 +35,14 @@ export interface StageTaskSizing {
 }
 
 /**
- * Default sizes of a stage run as a task: past a Lambda's 10 GB. Train fits
- * two XGBoost models in parallel worker threads, so it gets the most CPU;
+ * Default sizes of a stage run as a task: past a Lambda's 10 GB; the `task`
+ * of each stage module (runtime/pipeline/stages/<Stage>.ts). Train fits two
+ * XGBoost models in parallel worker threads, so it gets the most CPU;
  * docs/scaling.md gives the method to size a stage from measurement.
  */
 export const STAGE_TASK_SIZING: Readonly<
 	Record<EcsCapableStage, Required<StageTaskSizing>>
-> = {
-	ValidateRaw: {
-		cpu: 4096,
-		memoryMb: 16384,
-		ephemeralStorageGiB: 100,
-		timeoutSeconds: 7200,
-	},
-	BronzeReduce: {
-		cpu: 4096,
-		memoryMb: 30720,
-		ephemeralStorageGiB: 50,
-		timeoutSeconds: 7200,
-	},
-	Silver: {
-		cpu: 4096,
-		memoryMb: 30720,
-		ephemeralStorageGiB: 50,
-		timeoutSeconds: 7200,
-	},
-	Gold: {
-		cpu: 4096,
-		memoryMb: 30720,
-		ephemeralStorageGiB: 50,
-		timeoutSeconds: 7200,
-	},
-	Train: {
-		cpu: 8192,
-		memoryMb: 61440,
-		ephemeralStorageGiB: 50,
-		timeoutSeconds: 14400,
-	},
-	Score: {
-		cpu: 4096,
-		memoryMb: 16384,
-		ephemeralStorageGiB: 30,
-		timeoutSeconds: 7200,
-	},
-	Recommend: {
-		cpu: 4096,
-		memoryMb: 16384,
-		ephemeralStorageGiB: 30,
-		timeoutSeconds: 7200,
-	},
-	Drift: {
-		cpu: 4096,
-		memoryMb: 16384,
-		ephemeralStorageGiB: 30,
-		timeoutSeconds: 7200,
-	},
-};
+> = TASK_SIZING;
 
 /** Name of the stage container in each task definition. */
 export const STAGE_CONTAINER = "stage";

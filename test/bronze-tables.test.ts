@@ -1,4 +1,4 @@
-import { access, mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as aq from "arquero";
@@ -16,11 +16,9 @@ import {
 	BRONZE_CUSTOMER_MONTH_CONTRACT,
 } from "../runtime/data/bronze/contracts.ts";
 import { aggregateConsumption } from "../runtime/data/bronze/hourly-aggregate.ts";
-import { runBronze } from "../runtime/data/bronze/run-bronze.ts";
 import { loadRawBatch, type RawBatch } from "../runtime/data/raw/load-batch.ts";
 import { RawContractError } from "../runtime/errors.ts";
-import { Lake } from "../runtime/io/lake.ts";
-import { readParquetFile, type Table } from "../runtime/io/tables.ts";
+import type { Table } from "../runtime/io/tables.ts";
 import { checkTable } from "../runtime/monitoring/quality.ts";
 import { writeTinyBatch } from "./fixtures/raw/tiny-batch.ts";
 
@@ -178,58 +176,4 @@ describe("bronze_customer_month", () => {
 	});
 });
 
-describe("runBronze", () => {
-	it("writes both tables as Parquet under the run id with a quality report each", async () => {
-		const lake = new Lake(join(root, "lake"));
-		// One of the three customers (C3) has no consumption: tolerated here.
-		const result = await runBronze(batchDir, lake, "run-1", {
-			shards: 2,
-			concurrency: 2,
-			quality: { maxInvalidShare: 0.5 },
-		});
-		expect(result.quality.map((q) => [q.table, q.passed])).toEqual([
-			["bronze_customer", true],
-			["bronze_customer_month", true],
-		]);
-		expect(result.faults.customers_without_consumption).toBe(1);
-		expect(result.maxTimestamp).toBe("2024-02-01T22:00:00");
-		expect(result.faults).toMatchObject({
-			price_rows_empty_customer_id: 1,
-			negative_elec_readings_clamped: 1,
-			negative_gas_readings_clamped: 1,
-			consumption_rows_empty_customer_id: 1,
-			interaction_rows_dropped_not_latest: 2,
-		});
-		const back = await readParquetFile(
-			lake.tablePath("run-1", "bronze", "bronze_customer_month"),
-		);
-		expect(back.objects()).toEqual(result.bronzeCustomerMonth.objects());
-		await access(lake.tablePath("run-1", "bronze", "bronze_customer"));
-		const report = JSON.parse(
-			await readFile(
-				lake.docPath("run-1", "quality", "bronze_customer"),
-				"utf8",
-			),
-		);
-		expect(report).toMatchObject({
-			table: "bronze_customer",
-			rows: 3,
-			passed: true,
-		});
-	});
-
-	it("fails bronze_customer_month when more customers lack consumption than tolerated", async () => {
-		const lake = new Lake(join(root, "lake"));
-		const result = await runBronze(batchDir, lake, "run-2", { shards: 1 });
-		const month = result.quality[1];
-		expect(month.passed).toBe(false);
-		expect(month.violations).toEqual([
-			expect.objectContaining({
-				rule: "customer_coverage",
-				severity: "error",
-				detail:
-					"1 of 3 customers have no consumption row (first: C3) (33.33%) exceeds 1.00%",
-			}),
-		]);
-	});
-});
+// The bronze stages end to end (ValidateRaw → BronzeShard → BronzeReduce): test/stage-bronze.test.ts.

@@ -32,16 +32,18 @@ import {
 	UpdateCommand,
 } from "@aws-sdk/lib-dynamodb";
 import { TransientIOError } from "../errors.ts";
+import type {
+	RunManifest,
+	RunRecord,
+	StageRecord,
+	StartOptions,
+} from "./manifest.ts";
 import {
 	type FinishedStatus,
-	type RunManifest,
 	type RunOwner,
-	type RunRecord,
 	type RunStatus,
-	type StageRecord,
-	type StartOptions,
 	transition,
-} from "./manifest.ts";
+} from "./run-lifecycle.ts";
 import { classifyAwsError } from "./s3-object-store.ts";
 
 /** Key schema shared by the manifest and registry tables (for Pulumi and tests). */

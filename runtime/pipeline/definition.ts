@@ -5,23 +5,20 @@
  * overridden by the in-process handler of the same name.
  */
 
-/** Task states in execution order; each is one handler in runtime/pipeline/handlers.ts. */
-export const TASK_STAGES = [
-	"ValidateRaw",
-	"BronzeShard",
-	"BronzeReduce",
-	"Silver",
-	"Gold",
-	"PlanModel",
-	"Train",
-	"Score",
-	"Recommend",
-	"Drift",
-	"PublishReport",
-	"MarkSucceeded",
-	"MarkFailed",
-] as const;
-export type TaskStage = (typeof TASK_STAGES)[number];
+import {
+	ECS_CAPABLE_STAGES,
+	type EcsCapableStage,
+	STAGES,
+	type TaskStage,
+} from "./stages/index.ts";
+import type { AnyStage } from "./stages/stage.ts";
+
+export {
+	ECS_CAPABLE_STAGES,
+	type EcsCapableStage,
+	TASK_STAGES,
+	type TaskStage,
+} from "./stages/index.ts";
 
 /** Errors that are worth a retry (typed errors of runtime/errors.ts and Lambda's own). */
 export const TRANSIENT_ERRORS = [
@@ -58,24 +55,6 @@ export const ECS_STAGE_TRANSIENT_ERRORS = ["TransientIOError"];
  * is ECS's description of the stopped task.
  */
 export const STAGE_TASK_FAILED = "StageTaskFailed";
-
-/**
- * Stages that can run as an ECS/Fargate task instead of a Lambda function:
- * the single-task stages whose memory and time grow with the batch. Not the
- * bronze shards (the Map scales them out), the plan and the run bookkeeping
- * (small and fixed), nor PublishReport (always the report build task).
- */
-export const ECS_CAPABLE_STAGES = [
-	"ValidateRaw",
-	"BronzeReduce",
-	"Silver",
-	"Gold",
-	"Train",
-	"Score",
-	"Recommend",
-	"Drift",
-] as const satisfies readonly TaskStage[];
-export type EcsCapableStage = (typeof ECS_CAPABLE_STAGES)[number];
 
 /** Lake folder of one stage's input and output documents (runs/<runId>/stage-io/<Stage>/<attempt>/). */
 export const STAGE_IO_PREFIX = "stage-io";
@@ -185,7 +164,7 @@ export function buildDefinition(
 		},
 	];
 	const toFailure = [
-		{ ErrorEquals: ["States.ALL"], ResultPath: "$.error", Next: "MarkFailed" },
+		{ ErrorEquals: ["States.ALL"], ResultPath: "$.error", Next: failure.name },
 	];
 	// An explicit limit on every Task: Step Functions has none by default (a
 	// hung task would hold the run for a year), aws-local-stepfunctions 60 s.
@@ -208,13 +187,14 @@ export function buildDefinition(
 	 * the same name with the same input and the same result at `resultPath`.
 	 */
 	const stageStates = (
-		stage: EcsCapableStage,
+		stage: TaskStage,
 		next: string,
-		resultPath: string,
+		resultPath: string | null,
 	): Record<string, State> => {
-		const target = ecsStages[stage];
-		if (!target) return { [stage]: task(stage, next, resultPath) };
-		return ecsStage(stage, next, resultPath, target, {
+		const target = isEcsCapable(stage) ? ecsStages[stage] : undefined;
+		if (!target || !isEcsCapable(stage))
+			return { [stage]: task(stage, next, resultPath) };
+		return ecsStage(stage, next, resultPath ?? "$", target, {
 			lakeBucket: o.lakeBucket as string,
 			ecsRetry,
 			stageRetry,
@@ -222,119 +202,167 @@ export function buildDefinition(
 		});
 	};
 
+	/** The Map over the previous stage's list (`shards` inline, `shardsKey` in the lake). */
+	const mapStates = (
+		stage: AnyStage,
+		listPath: string,
+		next: string,
+	): Record<string, State> => ({
+		[stage.mapState ?? `${stage.name}s`]: {
+			Type: "Map",
+			...(distributed
+				? {
+						ItemReader: {
+							Resource: "arn:aws:states:::s3:getObject",
+							ReaderConfig: { InputType: "JSON" },
+							Parameters: {
+								Bucket: o.lakeBucket,
+								"Key.$": `${listPath}.shardsKey`,
+							},
+						},
+						ResultWriter: {
+							Resource: "arn:aws:states:::s3:putObject",
+							Parameters: { Bucket: o.lakeBucket, Prefix: "map-results" },
+						},
+					}
+				: { ItemsPath: `${listPath}.shards` }),
+			ItemSelector: {
+				"runId.$": "$.runId",
+				"shard.$": "$$.Map.Item.Value",
+				"index.$": "$$.Map.Item.Index",
+			},
+			MaxConcurrency: o.maxConcurrency ?? 2,
+			ItemProcessor: {
+				ProcessorConfig: distributed
+					? { Mode: "DISTRIBUTED", ExecutionType: "STANDARD" }
+					: { Mode: "INLINE" },
+				StartAt: stage.name,
+				States: {
+					[stage.name]: {
+						Type: "Task",
+						Resource: o.resourceFor(stage.name as TaskStage),
+						TimeoutSeconds: timeout,
+						Retry: retry,
+						End: true,
+					},
+				},
+			},
+			ResultPath: stage.resultPath,
+			Catch: toFailure,
+			Next: next,
+		},
+	});
+
+	const reportStates = (
+		stage: TaskStage,
+		next: string,
+		resultPath: string | null,
+	): Record<string, State> => ({
+		[stage]: {
+			...task(stage, next, resultPath),
+			TimeoutSeconds: o.reportTimeoutSeconds ?? 1800,
+			...(o.publishReport
+				? {
+						Resource: o.publishReport.resource,
+						...(o.publishReport.parameters
+							? { Parameters: o.publishReport.parameters }
+							: {}),
+						// The report build container: ECS's own errors, not Lambda's.
+						...(o.publishReport.resource.startsWith(ECS_RESOURCE_PREFIX)
+							? { Retry: ecsRetry }
+							: {}),
+					}
+				: {}),
+		},
+	});
+
+	// The chain: every stage but the failure handler, in the list's order.
+	const list: readonly AnyStage[] = STAGES;
+	const chain = list.filter((s) => flowOf(s) !== "failure");
+	const entry = (s: AnyStage) =>
+		s.runsIf?.choiceState ??
+		(flowOf(s) === "map" ? (s.mapState ?? `${s.name}s`) : s.name);
+	const states: Record<string, State> = {};
+	chain.forEach((s, i) => {
+		const name = s.name as TaskStage;
+		const next = chain[i + 1] ? entry(chain[i + 1]) : SUCCEEDED;
+		if (s.runsIf) {
+			const after = chain[i + 1] ? entry(chain[i + 1]) : SUCCEEDED;
+			states[s.runsIf.choiceState] = {
+				Type: "Choice",
+				Choices: [
+					{
+						Variable: s.runsIf.variable,
+						StringEquals: s.runsIf.equals,
+						Next: name,
+					},
+				],
+				Default: after,
+			};
+		}
+		const flow = flowOf(s);
+		const before = chain[i - 1];
+		const feedsMap = chain[i + 1] && flowOf(chain[i + 1]) === "map";
+		if (flow === "map") {
+			if (!before?.resultPath)
+				throw new Error(
+					`buildDefinition: the map stage ${name} needs a stage before it that returns its list`,
+				);
+			Object.assign(states, mapStates(s, before.resultPath, next));
+		} else if (flow === "report")
+			Object.assign(states, reportStates(name, next, s.resultPath));
+		else if (feedsMap && distributed)
+			// Keep the (possibly long) list out of the state: the Map reads it from S3.
+			Object.assign(
+				states,
+				withResultSelector(
+					stageStates(name, next, s.resultPath),
+					name,
+					DISTRIBUTED_RAW_SELECTOR,
+				),
+			);
+		else Object.assign(states, stageStates(name, next, s.resultPath));
+		if (flow === "success") states[SUCCEEDED] = { Type: "Succeed" };
+	});
+	states[failure.name] = {
+		Type: "Task",
+		Resource: o.resourceFor(failure.name),
+		TimeoutSeconds: timeout,
+		ResultPath: failure.resultPath,
+		Retry: retry,
+		Next: FAILED,
+	};
+	states[FAILED] = {
+		Type: "Fail",
+		Error: "PipelineFailed",
+		Cause: "A stage failed; see the run manifest for the error.",
+	};
+
 	return {
 		Comment:
 			"SpanishGas churn pipeline: raw → bronze → silver → gold → model → scoring → recommendations → drift → report",
-		StartAt: "ValidateRaw",
-		States: {
-			...(distributed
-				? ecsStages.ValidateRaw
-					? // The ECS variant's result comes through the lake; keep the list out of the state all the same.
-						withResultSelector(
-							stageStates("ValidateRaw", "BronzeShards", "$.raw"),
-							"ValidateRaw",
-							DISTRIBUTED_RAW_SELECTOR,
-						)
-					: {
-							ValidateRaw: {
-								...task("ValidateRaw", "BronzeShards", "$.raw"),
-								// Keep the (possibly long) shard list out of the state: the Map reads it from S3.
-								ResultSelector: DISTRIBUTED_RAW_SELECTOR,
-							},
-						}
-				: stageStates("ValidateRaw", "BronzeShards", "$.raw")),
-			BronzeShards: {
-				Type: "Map",
-				...(distributed
-					? {
-							ItemReader: {
-								Resource: "arn:aws:states:::s3:getObject",
-								ReaderConfig: { InputType: "JSON" },
-								Parameters: {
-									Bucket: o.lakeBucket,
-									"Key.$": "$.raw.shardsKey",
-								},
-							},
-							ResultWriter: {
-								Resource: "arn:aws:states:::s3:putObject",
-								Parameters: { Bucket: o.lakeBucket, Prefix: "map-results" },
-							},
-						}
-					: { ItemsPath: "$.raw.shards" }),
-				ItemSelector: {
-					"runId.$": "$.runId",
-					"shard.$": "$$.Map.Item.Value",
-					"index.$": "$$.Map.Item.Index",
-				},
-				MaxConcurrency: o.maxConcurrency ?? 2,
-				ItemProcessor: {
-					ProcessorConfig: distributed
-						? { Mode: "DISTRIBUTED", ExecutionType: "STANDARD" }
-						: { Mode: "INLINE" },
-					StartAt: "BronzeShard",
-					States: {
-						BronzeShard: {
-							Type: "Task",
-							Resource: o.resourceFor("BronzeShard"),
-							TimeoutSeconds: timeout,
-							Retry: retry,
-							End: true,
-						},
-					},
-				},
-				ResultPath: "$.bronzeShards",
-				Catch: toFailure,
-				Next: "BronzeReduce",
-			},
-			...stageStates("BronzeReduce", "Silver", "$.bronze"),
-			...stageStates("Silver", "Gold", "$.silver"),
-			...stageStates("Gold", "PlanModel", "$.gold"),
-			PlanModel: task("PlanModel", "ModelMode", "$.plan"),
-			ModelMode: {
-				Type: "Choice",
-				Choices: [
-					{ Variable: "$.plan.action", StringEquals: "train", Next: "Train" },
-				],
-				Default: "Score",
-			},
-			...stageStates("Train", "Score", "$.train"),
-			...stageStates("Score", "Recommend", "$.score"),
-			...stageStates("Recommend", "Drift", "$.recommend"),
-			...stageStates("Drift", "PublishReport", "$.drift"),
-			PublishReport: {
-				...task("PublishReport", "MarkSucceeded", "$.report"),
-				TimeoutSeconds: o.reportTimeoutSeconds ?? 1800,
-				...(o.publishReport
-					? {
-							Resource: o.publishReport.resource,
-							...(o.publishReport.parameters
-								? { Parameters: o.publishReport.parameters }
-								: {}),
-							// The report build container: ECS's own errors, not Lambda's.
-							...(o.publishReport.resource.startsWith(ECS_RESOURCE_PREFIX)
-								? { Retry: ecsRetry }
-								: {}),
-						}
-					: {}),
-			},
-			MarkSucceeded: task("MarkSucceeded", "Done", "$.result"),
-			Done: { Type: "Succeed" },
-			MarkFailed: {
-				Type: "Task",
-				Resource: o.resourceFor("MarkFailed"),
-				TimeoutSeconds: timeout,
-				ResultPath: "$.failure",
-				Retry: retry,
-				Next: "Failed",
-			},
-			Failed: {
-				Type: "Fail",
-				Error: "PipelineFailed",
-				Cause: "A stage failed; see the run manifest for the error.",
-			},
-		},
+		StartAt: entry(STAGES[0]),
+		States: states,
 	};
 }
+
+const SUCCEEDED = "Done";
+const FAILED = "Failed";
+
+const flowOf = (s: AnyStage) => s.flow ?? "task";
+
+const isEcsCapable = (s: string): s is EcsCapableStage =>
+	(ECS_CAPABLE_STAGES as readonly string[]).includes(s);
+
+/** The stage every Catch goes to (flow "failure"; exactly one in the list). */
+const failure = (() => {
+	const fs = STAGES.filter((s) => flowOf(s) === "failure");
+	if (fs.length !== 1)
+		throw new Error(
+			`the stage list needs exactly one failure stage, has ${fs.length}`,
+		);
+	return fs[0];
+})();
 
 const ECS_RESOURCE_PREFIX = "arn:aws:states:::ecs:";
 const S3_PUT_OBJECT = "arn:aws:states:::aws-sdk:s3:putObject";

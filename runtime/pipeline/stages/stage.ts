@@ -1,0 +1,255 @@
+/**
+ * What a pipeline stage is (docs/architecture.md, "Stages"): one module under
+ * runtime/pipeline/stages/ exporting a `StageModule` — its Task state name,
+ * where its result goes in the execution state, the lake prefixes and tables
+ * it may touch, its Lambda and task sizes, and `run`.
+ *
+ * This file and the stage modules are light on purpose: the Pulumi program
+ * (components/) imports them for the access table and the sizes, so a stage
+ * module imports nothing at the top but this file and types; `run` loads the
+ * runtime it needs with `await import(…)` when it runs.
+ */
+import type { ConsumptionShard } from "../../data/bronze/consumption-shards.ts";
+import type { StageRecord } from "../../io/manifest.ts";
+import type { QualityTolerances } from "../../monitoring/quality.ts";
+import type { Platform } from "../platform.ts";
+
+/**
+ * none; read (get, query, scan); update (get + update existing items: the
+ * stages' manifest records); readwrite (also put and delete: claiming a
+ * batch, registering a model).
+ */
+export type TableAccess = "none" | "read" | "update" | "readwrite";
+
+/**
+ * What a stage may touch. Prefix patterns are S3 key patterns (`*` matches
+ * within and across `/`, as IAM resource ARNs do) of the lake layout:
+ * `raw/<batch>/…`, `runs/<runId>/<layer>/…`, `models/<version>/…`,
+ * `latest.json`, `reports/…`. components/access.ts turns it into IAM.
+ */
+export interface StageAccess {
+	/**
+	 * Lake key patterns the stage reads (s3:GetObject), and the only prefixes
+	 * it may list (s3:ListBucket with an s3:prefix condition).
+	 */
+	readonly reads: readonly string[];
+	/**
+	 * Lake key prefixes the stage lists without reading the objects (added to
+	 * the s3:prefix condition of its s3:ListBucket). Default none.
+	 */
+	readonly lists?: readonly string[];
+	/** Lake key patterns the stage writes (s3:PutObject, s3:PutObjectTagging). */
+	readonly writes: readonly string[];
+	/**
+	 * Lake key patterns the stage deletes (s3:DeleteObject). Default none: no
+	 * stage deletes from the lake (runs write new keys; only the report
+	 * publisher deletes, and only in the site bucket).
+	 */
+	readonly deletes?: readonly string[];
+	/** Run manifest table. */
+	readonly manifest: TableAccess;
+	/**
+	 * Also Scan the manifest (RunManifest.list()) at a level without it
+	 * ("update": the run reconciler's sweep). Default false.
+	 */
+	readonly manifestScan?: boolean;
+	/**
+	 * Partition-key patterns of the manifest items the stage touches
+	 * (dynamodb:LeadingKeys). Default RUN_ITEMS of components/access.ts: a
+	 * stage only reads and updates run records; claims (`BATCH#…`) are the
+	 * trigger's.
+	 */
+	readonly manifestKeys?: readonly string[];
+	/** Model registry table. */
+	readonly registry: TableAccess;
+	/** Publishes alerts (SNS + the metric namespace of runtime/contract.ts). */
+	readonly alerts: boolean;
+}
+
+/**
+ * Every stage updates its run's manifest record (the trigger created it) and
+ * may raise alerts.
+ */
+export const BASE_ACCESS = {
+	manifest: "update",
+	registry: "none",
+	alerts: true,
+} as const satisfies Partial<StageAccess>;
+
+/** Size of a stage's Lambda function. */
+export interface LambdaSizing {
+	/** Memory in MB (128–10240; vCPUs scale with it: 1769 MB = 1 vCPU). */
+	memoryMb: number;
+	/** Timeout in seconds (1–900). */
+	timeoutSeconds: number;
+	/** /tmp size in MB (512–10240). */
+	ephemeralStorageMb: number;
+}
+
+/** Size of a stage run as an ECS/Fargate task (docs/scaling.md). */
+export interface TaskSizing {
+	/** CPU units: 1024 (1 vCPU) … 16384. */
+	cpu: 1024 | 2048 | 4096 | 8192 | 16384;
+	/** Memory in MB (within Fargate's range for the CPU). */
+	memoryMb: number;
+	/** Task storage in GiB (21–200; the stage's scratch folder is under /tmp). */
+	ephemeralStorageGiB: number;
+	/** Time limit of the stage's runTask.sync state in seconds. */
+	timeoutSeconds: number;
+}
+
+/** The execution input: what a run is about. */
+export interface RunInput {
+	runId: string;
+	batchId: string;
+	/** The local data folder (embedded default); absent in AWS, where the platform comes from the environment. */
+	dataRoot?: string;
+	/** auto: train when there is no champion, otherwise score with it. */
+	mode: "auto" | "train" | "score";
+	shardCount: number;
+	gate: number;
+	seed: number;
+	/** Judgement thresholds of the quality contracts (defaults: DEFAULT_TOLERANCES, docs/data-quality.md). */
+	quality?: Partial<QualityTolerances>;
+}
+
+export interface ValidateOutput {
+	/** The shards, inline (an inline Map iterates over them). */
+	shards: ConsumptionShard[];
+	shardCount: number;
+	/** Lake key of the same list as a JSON array (a Distributed Map's ItemReader). */
+	shardsKey: string;
+	rows: Record<string, number>;
+}
+export interface ShardInput {
+	runId: string;
+	dataRoot?: string;
+	shard: ConsumptionShard;
+	index: number;
+}
+export interface ShardOutput {
+	index: number;
+	seconds: number;
+	/** Lake key of the shard's partial aggregate. */
+	key: string;
+	rowsRead: number;
+	customerMonths: number;
+}
+export interface BronzeOutput {
+	rows: Record<string, number>;
+	asOfDate: string;
+}
+export interface PlanOutput {
+	action: "train" | "score";
+	champion: string | null;
+}
+
+/** The state as it grows along the execution (each Task writes its ResultPath). */
+export interface RunState extends RunInput {
+	raw?: ValidateOutput;
+	bronzeShards?: ShardOutput[];
+	bronze?: BronzeOutput;
+	plan?: PlanOutput;
+	error?: { Error: string; Cause: string };
+}
+
+export type StageCounts = Pick<StageRecord, "rows" | "faults" | "detail">;
+
+/** What `run` returns: the Task's output and what the manifest records of it. */
+export interface StageResult<O> {
+	output: O;
+	record?: StageCounts;
+}
+
+/**
+ * What a stage has counted so far: a body fills it before a step that may
+ * fail (e.g. the quality gate), so a failed stage still reports its rows and
+ * faults.
+ */
+export type StageProgress = StageCounts;
+
+/** What PublishReport does: build the site for a run and put it where it is served. */
+export type ReportPublisher = (
+	p: Platform,
+	run: { runId: string; batchId: string },
+) => Promise<Record<string, unknown>>;
+
+/** The platform a stage body sees: the run's state, its own scratch folder, and the run's options. */
+export interface StagePlatform extends Platform {
+	/** Builds and publishes the report (PublishReport); absent: the stage records that it skipped. */
+	publishReport?: ReportPublisher;
+}
+
+/** One stage: see the file comment. */
+export interface StageModule<
+	N extends string = string,
+	I = never,
+	O = unknown,
+> {
+	/** The Task state's name (and the Lambda function's stage). */
+	readonly name: N;
+	/** Where the state machine puts the stage's output in the execution state. */
+	readonly resultPath: string | null;
+	/**
+	 * Runs as a Lambda function: its least-privilege access and its size.
+	 * Absent for a stage that never runs as a Lambda (PublishReport: the report build task).
+	 */
+	readonly lambda?: {
+		readonly access: StageAccess;
+		readonly sizing: LambdaSizing;
+	};
+	/** May run as an ECS/Fargate task (stageRunners in the stack configuration): its default size. */
+	readonly task?: TaskSizing;
+	/**
+	 * Its place in the state machine (runtime/pipeline/definition.ts). Default
+	 * "task": a Task state between the previous stage and the next. "map":
+	 * one iteration of a Map state over the list the previous stage returned
+	 * (`shards`, or the lake document at `shardsKey`). "report": the report
+	 * publication (in AWS the report build task, with a longer time limit).
+	 * "success": the last stage, then the Succeed state. "failure": the Catch
+	 * target of every stage, then the Fail state; not in the chain.
+	 */
+	readonly flow?: "task" | "map" | "report" | "success" | "failure";
+	/** The Map state's name, for a "map" stage. */
+	readonly mapState?: string;
+	/**
+	 * Runs only when the state says so: a Choice state of this name before the
+	 * stage goes to it when `variable` equals `equals`, and past it otherwise.
+	 */
+	readonly runsIf?: {
+		readonly choiceState: string;
+		readonly variable: string;
+		readonly equals: string;
+	};
+	/** The stage's work; the handler wrapper (runtime/pipeline/handlers.ts) times, logs and records it. */
+	run(
+		input: I,
+		platform: StagePlatform,
+		progress: StageProgress,
+	): Promise<StageResult<O>>;
+}
+
+/** Any stage module (what the list holds). */
+// biome-ignore lint/suspicious/noExplicitAny: the list holds stages of every input type; `never` would make `run` uncallable in the wrapper.
+export type AnyStage = StageModule<string, any, unknown>;
+
+/** The input and output types of a stage module. */
+export type StageInput<S extends AnyStage> = Parameters<S["run"]>[0];
+export type StageOutput<S extends AnyStage> = Awaited<
+	ReturnType<S["run"]>
+>["output"];
+
+/**
+ * Declares a stage. The `const` type parameter keeps its literal name and
+ * whether it has `lambda` and `task` in its type, from which the list
+ * (stages/index.ts) derives the stage names, the Lambda stages and the ECS
+ * stages. `run`'s parameters are annotated in each module.
+ */
+export function defineStage<const S extends AnyStage>(stage: S): S {
+	return stage;
+}
+
+/** No approved model where a stage needs one (Score, Drift). */
+export class NoChampionError extends Error {
+	override readonly name = "NoChampionError";
+}
