@@ -221,6 +221,13 @@ export function accessStatements(
 			Action: ["s3:GetObject"],
 			Resource: obj(access.reads),
 		});
+	if ((access.pinnedReads ?? []).length > 0)
+		s.push({
+			Sid: "LakeReadVersions",
+			Effect: "Allow",
+			Action: "s3:GetObjectVersion",
+			Resource: obj([...(access.pinnedReads ?? [])]),
+		});
 	if (access.writes.length > 0)
 		s.push({
 			Sid: "LakeWrite",

@@ -385,9 +385,11 @@ export function describeStack(
 				const allowedObjects = (actions: string[]) =>
 					actions.includes("s3:DeleteObject")
 						? (access.deletes ?? [])
-						: actions.some((a) => a === "s3:GetObject")
-							? access.reads
-							: access.writes;
+						: actions.includes("s3:GetObjectVersion")
+							? (access.pinnedReads ?? [])
+							: actions.some((a) => a === "s3:GetObject")
+								? access.reads
+								: access.writes;
 				for (const s of doc.Statement) {
 					expect(s.Effect, who).toBe("Allow");
 					const actions = asArray(s.Action);
