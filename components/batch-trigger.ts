@@ -1,6 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { BATCH_MANIFEST } from "../runtime/data/raw/batch-manifest.ts";
+import { BATCH_MANIFEST } from "../runtime/pipeline/lifecycle-contract.ts";
 import { TRIGGER_ACCESS } from "./access.ts";
 import { DeadLetterQueue } from "./dead-letter-queue.ts";
 import type { LambdaPackage } from "./lambda-package.ts";

@@ -4,7 +4,7 @@ import {
 	DEFAULT_LEASE_MINUTES,
 	EXECUTION_STATUS_CHANGE,
 	FINAL_FAILURE_STATUSES,
-} from "../runtime/pipeline/reconciler.ts";
+} from "../runtime/pipeline/lifecycle-contract.ts";
 import { RECONCILER_ACCESS } from "./access.ts";
 import { TRIGGER_RETRY } from "./batch-trigger.ts";
 import { DeadLetterQueue } from "./dead-letter-queue.ts";

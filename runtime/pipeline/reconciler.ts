@@ -17,17 +17,18 @@ import type { RunManifest, RunRecord } from "../io/manifest.ts";
 import { rootLogger } from "../log.ts";
 import type { Alerts } from "../monitoring/alerts.ts";
 import { emfSink, type MetricSink } from "../monitoring/lifecycle-metrics.ts";
+import {
+	DEFAULT_LEASE_MINUTES,
+	EXECUTION_STATUS_CHANGE,
+	FINAL_FAILURE_STATUSES,
+} from "./lifecycle-contract.ts";
 import type { ExecutionStatus } from "./sfn-executions.ts";
 
-export const EXECUTION_STATUS_CHANGE = "Step Functions Execution Status Change";
-/** The statuses the reconciler acts on (the EventBridge rule's list). */
-export const FINAL_FAILURE_STATUSES = [
-	"FAILED",
-	"TIMED_OUT",
-	"ABORTED",
-] as const;
-/** Default lease of a started run without a running execution. */
-export const DEFAULT_LEASE_MINUTES = 15;
+export {
+	DEFAULT_LEASE_MINUTES,
+	EXECUTION_STATUS_CHANGE,
+	FINAL_FAILURE_STATUSES,
+} from "./lifecycle-contract.ts";
 
 /** The part of the EventBridge event the reconciler reads. */
 export interface ExecutionStatusEvent {

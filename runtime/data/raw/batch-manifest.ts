@@ -15,9 +15,9 @@ import { join } from "node:path";
 import { z } from "zod";
 import { writeFileAtomic } from "../../io/atomic.ts";
 import { checkKey } from "../../io/object-store.ts";
+import { BATCH_MANIFEST } from "../../pipeline/lifecycle-contract.ts";
 
-/** File name of the manifest inside the batch folder. */
-export const BATCH_MANIFEST = "_manifest.json";
+export { BATCH_MANIFEST } from "../../pipeline/lifecycle-contract.ts";
 /** Format tag of the manifest document (a new version gets a new tag). */
 export const BATCH_MANIFEST_FORMAT = "spanishgas.batch-manifest/1";
 
