@@ -198,6 +198,10 @@ export function someOf(names: readonly string[], max = 3): string {
 	return names.length > max ? `${head} (+${names.length - max} more)` : head;
 }
 
+/** The way out when a change was intended. */
+const REWRITE =
+	"; if it was changed on purpose, write the manifest again: npm run batch:manifest -- <batch folder>";
+
 /**
  * Every listed file of a local folder has the listed size and SHA-256
  * (ValidateRaw, which reads every byte anyway). Throws BatchIntegrityError
@@ -219,12 +223,12 @@ export async function verifyBatchFolder(
 		}
 		if (size !== f.bytes)
 			throw new BatchIntegrityError(
-				`raw file ${f.path} has ${size} bytes, ${BATCH_MANIFEST} lists ${f.bytes}`,
+				`raw file ${f.path} has ${size} bytes, ${BATCH_MANIFEST} lists ${f.bytes}${REWRITE.replace(";", " (")})`,
 			);
 		const sha = await sha256File(abs);
 		if (sha !== f.sha256)
 			throw new BatchIntegrityError(
-				`raw file ${f.path}: SHA-256 ${sha} differs from ${BATCH_MANIFEST}'s ${f.sha256} (corrupted or changed in transit)`,
+				`raw file ${f.path}: SHA-256 ${sha} differs from ${BATCH_MANIFEST}'s ${f.sha256} (corrupted or changed after the manifest was written${REWRITE})`,
 			);
 	}
 }
