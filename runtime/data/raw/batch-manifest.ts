@@ -13,9 +13,11 @@ import { createReadStream } from "node:fs";
 import { readdir, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { z } from "zod";
+import { BatchIntegrityError, BatchManifestError } from "../../errors.ts";
 import { writeFileAtomic } from "../../io/atomic.ts";
 import { checkKey } from "../../io/object-store.ts";
 import { BATCH_MANIFEST } from "../../pipeline/lifecycle-contract.ts";
+import { mapPool } from "../../util/pool.ts";
 
 export { BATCH_MANIFEST } from "../../pipeline/lifecycle-contract.ts";
 /** Format tag of the manifest document (a new version gets a new tag). */
@@ -36,15 +38,8 @@ export interface BatchManifest {
 	files: BatchManifestFile[];
 }
 
-/** The manifest is unreadable, malformed, or lists a path that cannot be a file of the batch. */
-export class BatchManifestError extends Error {
-	override readonly name = "BatchManifestError";
-}
-
-/** A listed file is missing, or its size or checksum is not the listed one. */
-export class BatchIntegrityError extends Error {
-	override readonly name = "BatchIntegrityError";
-}
+// Typed errors live with the others (runtime/errors.ts): their names cross the task boundary.
+export { BatchIntegrityError, BatchManifestError };
 
 const schema = z.object({
 	format: z.literal(BATCH_MANIFEST_FORMAT),
@@ -130,19 +125,15 @@ export async function buildBatchManifest(
 	const paths = await batchFiles(folder);
 	if (paths.length === 0)
 		throw new BatchManifestError(`${folder}: no files to list`);
-	const files: BatchManifestFile[] = [];
 	// A few files at a time: hashing is I/O-bound, and parts can be many.
-	let next = 0;
-	const worker = async () => {
-		while (next < paths.length) {
-			const path = paths[next++];
+	const files = await mapPool(
+		paths,
+		async (path): Promise<BatchManifestFile> => {
 			const abs = join(folder, path);
 			const [info, sha256] = await Promise.all([stat(abs), sha256File(abs)]);
-			files.push({ path, bytes: info.size, sha256 });
-		}
-	};
-	await Promise.all(
-		Array.from({ length: Math.min(4, paths.length) }, () => worker()),
+			return { path, bytes: info.size, sha256 };
+		},
+		{ concurrency: 4 },
 	);
 	files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 	return {

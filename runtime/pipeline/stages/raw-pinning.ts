@@ -26,6 +26,7 @@ import {
 	ObjectNotFoundError,
 	type ObjectStore,
 } from "../../io/object-store.ts";
+import { mapPool } from "../../util/pool.ts";
 
 /** A listed raw file at the version the run pinned. */
 export interface PinnedFile {
@@ -129,17 +130,14 @@ export async function pinRawBatch(
 			await symlink(local(f.key), target);
 		}
 	} else {
-		let next = 0;
-		const worker = async () => {
-			while (next < files.length) {
-				const f = files[next++];
-				await store.download(f.key, join(dir, f.key.slice(prefix.length)), {
+		// Exactly the pinned versions, a few downloads at a time.
+		await mapPool(
+			files,
+			(f) =>
+				store.download(f.key, join(dir, f.key.slice(prefix.length)), {
 					version: f.version,
-				});
-			}
-		};
-		await Promise.all(
-			Array.from({ length: Math.min(8, files.length) }, () => worker()),
+				}),
+			{ concurrency: 8 },
 		);
 	}
 	await verifyBatchFolder(manifest, dir);
