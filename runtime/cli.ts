@@ -9,6 +9,7 @@
 import { Command, InvalidArgumentError } from "commander";
 import { registerReportCommand } from "./commands/report-command.ts";
 import { RUN_DEFAULTS } from "./contract.ts";
+import { DEFAULT_DRIFT_THRESHOLDS } from "./monitoring/drift.ts";
 import { DEFAULT_TOLERANCES } from "./monitoring/quality.ts";
 
 function positiveInt(name: string) {
@@ -123,6 +124,21 @@ program
 		"--max-invalid-hourly-share <share>",
 		`quality: largest share of hourly consumption rows dropped for an unparsable or out-of-year timestamp or an unparsable reading before the run stops (default ${DEFAULT_TOLERANCES.maxInvalidHourlyShare}; docs/data-quality.md)`,
 		share("--max-invalid-hourly-share"),
+	)
+	.option(
+		"--drift-alpha <p>",
+		`drift: significance level of the per-feature tests (default ${DEFAULT_DRIFT_THRESHOLDS.alpha}; docs/drift.md)`,
+		share("--drift-alpha"),
+	)
+	.option(
+		"--drift-min-wasserstein <d>",
+		`drift: smallest normed Wasserstein distance that counts as drift for a continuous feature (default ${DEFAULT_DRIFT_THRESHOLDS.wasserstein}; docs/drift.md)`,
+		share("--drift-min-wasserstein"),
+	)
+	.option(
+		"--drift-min-jensen-shannon <d>",
+		`drift: smallest Jensen–Shannon distance that counts as drift for a flag or category (default ${DEFAULT_DRIFT_THRESHOLDS.jensenShannon}; docs/drift.md)`,
+		share("--drift-min-jensen-shannon"),
 	)
 	.action(async (o) => {
 		const { runCommand } = await import("./commands/run.ts");

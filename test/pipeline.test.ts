@@ -175,11 +175,18 @@ describe("local pipeline run", () => {
 			dataRoot: root,
 			batchId: "drifted",
 			shardCount: 2,
+			// A stricter significance level than the default, carried to the Drift stage.
+			drift: { alpha: 0.001 },
 		});
 		expect(r.ok).toBe(true);
 		const drift = JSON.parse(
 			await readFile(lake.docPath(r.runId, "monitoring", "drift"), "utf8"),
 		);
+		expect(drift.thresholds).toEqual({
+			alpha: 0.001,
+			wasserstein: 0.1,
+			jensenShannon: 0.1,
+		});
 		expect(drift.anyDrift).toBe(true);
 		expect(drift.driftedFeatures).toContain("avg_monthly_elec_kwh");
 		const alerts = (await readFile(join(root, "alerts.log"), "utf8"))

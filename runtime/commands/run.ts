@@ -33,6 +33,10 @@ export interface RunCommandOptions {
 	maxInvalidShare?: number;
 	maxImputedPriceShare?: number;
 	maxInvalidHourlyShare?: number;
+	/** Drift thresholds (docs/drift.md); absent: the defaults. */
+	driftAlpha?: number;
+	driftMinWasserstein?: number;
+	driftMinJensenShannon?: number;
 }
 
 export async function runCommand(o: RunCommandOptions): Promise<number> {
@@ -90,6 +94,15 @@ export async function runCommand(o: RunCommandOptions): Promise<number> {
 				? { maxInvalidHourlyShare: o.maxInvalidHourlyShare }
 				: {}),
 		}),
+		drift: {
+			...(o.driftAlpha !== undefined ? { alpha: o.driftAlpha } : {}),
+			...(o.driftMinWasserstein !== undefined
+				? { wasserstein: o.driftMinWasserstein }
+				: {}),
+			...(o.driftMinJensenShannon !== undefined
+				? { jensenShannon: o.driftMinJensenShannon }
+				: {}),
+		},
 		force: o.force,
 		signal: stop.signal,
 		onTakeOver: (line) => process.stderr.write(`${line}\n`),

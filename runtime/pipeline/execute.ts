@@ -35,6 +35,8 @@ export interface ExecuteOptions {
 	seed?: number;
 	/** Judgement thresholds of the quality contracts (defaults: DEFAULT_TOLERANCES). */
 	quality?: RunInput["quality"];
+	/** Drift thresholds (defaults: DEFAULT_DRIFT_THRESHOLDS, docs/drift.md). */
+	drift?: RunInput["drift"];
 	/** Run even over a run of this batch still marked started (e.g. after a crash). */
 	force?: boolean;
 	onEvent?: (e: EventLog) => void;
@@ -86,8 +88,7 @@ async function abortOrphan(
 	const holder = await manifest.claimOf(batchId);
 	const owner = holder?.owner;
 	if (
-		!holder ||
-		holder.status !== "started" ||
+		holder?.status !== "started" ||
 		!owner ||
 		owner.host !== me.host ||
 		owner.pid === me.pid ||
@@ -144,6 +145,7 @@ export async function executeRun(o: ExecuteOptions): Promise<ExecuteResult> {
 		gate: o.gate ?? RUN_DEFAULTS.gate,
 		seed: o.seed ?? RUN_DEFAULTS.seed,
 		...(o.quality ? { quality: o.quality } : {}),
+		...(o.drift && Object.keys(o.drift).length > 0 ? { drift: o.drift } : {}),
 	};
 	const removeSink = rootLogger.addSink(
 		fileSink(join(lake.runDir(runId), "pipeline.log")),

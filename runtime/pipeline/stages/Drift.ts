@@ -73,6 +73,7 @@ export const Drift = defineStage({
 		const report = driftReport(await getTable(p.store, refKey), current, {
 			features: champion.features,
 			predictionColumn: PREDICTION_COLUMN,
+			...(s.drift ? { thresholds: s.drift } : {}),
 		});
 		await putJson(p.store, lakeKeys.doc(s.runId, "monitoring", "drift"), {
 			modelVersion: champion.version,
@@ -83,7 +84,7 @@ export const Drift = defineStage({
 				kind: "drift_detected",
 				runId: s.runId,
 				batchId: s.batchId,
-				message: `drift against ${champion.version}'s training population: ${report.driftedFeatures.length} features${report.prediction?.drifted ? " and churn_proba" : ""} (KS p < ${report.alpha})`,
+				message: `drift against ${champion.version}'s training population: ${report.driftedFeatures.length} features${report.prediction?.drifted ? " and churn_proba" : ""} (p < ${report.thresholds.alpha} and effect size ≥ its threshold: docs/drift.md)`,
 				detail: {
 					driftedFeatures: report.driftedFeatures,
 					predictionDrifted: report.prediction?.drifted ?? false,

@@ -11,6 +11,7 @@
  */
 import type { ConsumptionShard } from "../../data/bronze/consumption-shards.ts";
 import type { StageRecord } from "../../io/manifest.ts";
+import type { DriftThresholds } from "../../monitoring/drift.ts";
 import type { QualityTolerances } from "../../monitoring/quality.ts";
 import type { Platform } from "../platform.ts";
 import type { TrainOutput } from "./Train.ts";
@@ -118,6 +119,8 @@ export interface RunInput {
 	seed: number;
 	/** Judgement thresholds of the quality contracts (defaults: DEFAULT_TOLERANCES, docs/data-quality.md). */
 	quality?: Partial<QualityTolerances>;
+	/** Drift thresholds (defaults: DEFAULT_DRIFT_THRESHOLDS, docs/drift.md). */
+	drift?: Partial<DriftThresholds>;
 }
 
 export interface ValidateOutput {
