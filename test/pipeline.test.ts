@@ -5,13 +5,14 @@
  */
 import { cp, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { formatSummary } from "../runtime/commands/run.ts";
 import {
 	PRODUCTION_FEATURES,
 	TIER_1B_STRINGS,
 } from "../runtime/features/feature-sets.ts";
+import { writeBatchManifest } from "../runtime/data/raw/batch-manifest.ts";
 import { Lake } from "../runtime/io/lake.ts";
 import { readParquetFile } from "../runtime/io/tables.ts";
 import { LocalModelRegistry } from "../runtime/model/registry.ts";
@@ -228,6 +229,8 @@ describe("local pipeline run", () => {
 		cells[col] = "lots";
 		lines[5] = cells.join(",");
 		await writeFile(path, lines.join("\n"));
+		// An edited extract gets a new manifest, as the uploader writes one (docs/batch-manifest.md).
+		await writeBatchManifest(dirname(path));
 
 		const r = await executeRun({ dataRoot: root, batchId: "bad" });
 		expect(r.ok).toBe(false);
@@ -258,6 +261,8 @@ describe("local pipeline run", () => {
 			lines[i * 20] = cells.join(",");
 		}
 		await writeFile(path, lines.join("\n"));
+		// An edited extract gets a new manifest, as the uploader writes one (docs/batch-manifest.md).
+		await writeBatchManifest(dirname(path));
 
 		const printed: string[] = [];
 		const out = {

@@ -168,11 +168,15 @@ describe("exportReportData", () => {
 		expect(s.pr_auc).toBe(champion?.metrics.pr_auc);
 		expect(s.roc_auc).toBe(champion?.metrics.roc_auc);
 		expect(s.gate_passed).toBe(1);
-		// First run: no drift reference existed, no ladder was run.
+		// First run: no drift reference existed; the ladder ran beside Train.
 		expect(s.drift_checked).toBe(0);
 		expect(exported.tables.drift).toBe(0);
-		expect(s.ladder_rows).toBe(0);
-		expect(s.ladder_run_id).toBeNull();
+		const ladder = (await new LocalRunManifest(root).get(runId))?.stages.find(
+			(x) => x.stage === "Ladder",
+		);
+		expect(ladder?.rows?.experiments).toBeGreaterThan(0);
+		expect(s.ladder_rows).toBe(ladder?.rows?.experiments);
+		expect(s.ladder_run_id).toBe(runId);
 	});
 
 	it("one customers row per scored customer, joined with recommendations and gold", async () => {

@@ -424,7 +424,8 @@ describe("synthetic batch: calibration facts (20,099 customers, customer-level f
 				hourly: false,
 			});
 			const [ha, hb, hc] = [await hashes(a), await hashes(b), await hashes(c)];
-			expect(Object.keys(ha)).toHaveLength(6);
+			// Six datasets and the batch manifest (written last).
+			expect(Object.keys(ha)).toHaveLength(7);
 			expect(hb).toEqual(ha);
 			for (const f of Object.keys(ha))
 				if (f !== "costs_by_province_month.csv")

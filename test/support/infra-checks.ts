@@ -709,11 +709,24 @@ export function describeStack(
 			expect(deployed).toEqual(expected);
 			// Every Lambda task state points at that stage's deployed function.
 			const states = deployed.States as Record<string, Json>;
-			for (const stage of LAMBDA_STAGES) {
-				const state =
-					states[stage] ?? states.BronzeShards.ItemProcessor.States[stage];
-				expect(state.Resource, stage).toBe(arns[stage]);
-			}
+			// Wherever the stage's state sits: top level, the Map, or a Parallel branch (Train, Ladder).
+			const find = (
+				all: Record<string, Json>,
+				name: string,
+			): Json | undefined => {
+				if (all[name]) return all[name];
+				for (const st of Object.values(all))
+					for (const inner of [
+						...((st.Branches ?? []) as Json[]),
+						...(st.ItemProcessor ? [st.ItemProcessor] : []),
+					]) {
+						const hit = find(inner.States as Record<string, Json>, name);
+						if (hit) return hit;
+					}
+				return undefined;
+			};
+			for (const stage of LAMBDA_STAGES)
+				expect(find(states, stage)?.Resource, stage).toBe(arns[stage]);
 			expect(states.PublishReport.Resource).toBe(
 				"arn:aws:states:::ecs:runTask.sync",
 			);
@@ -1388,6 +1401,8 @@ export function describeStack(
 				"runs/r1/gold/gold_customer.parquet",
 				"runs/r1/scored/scores.parquet",
 				"runs/r1/monitoring/drift.json",
+				"runs/r1/monitoring/realized_performance.json",
+				"runs/r1/models/experiments.parquet",
 				"runs/r1/run_report.json",
 				"models/v0001/model.json",
 				"models/v0001/drift_reference.parquet",
