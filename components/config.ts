@@ -88,6 +88,8 @@ export const configSchema = z
 		maxConcurrency: z.number().int().min(1).max(1000).default(2),
 		mapMode: z.enum(["INLINE", "DISTRIBUTED"]).default("INLINE"),
 		promotionGate: z.number().min(0).max(1).default(0.7),
+		/** docs/models.md "Promotion": how much a candidate must beat the champion by. */
+		promotionMargin: z.number().min(0).max(1).default(0.005),
 		seed: z.number().int().default(42),
 		logRetentionDays: z
 			.number()
@@ -294,6 +296,7 @@ export function loadPlatformArgs(): PlatformArgs {
 		run: {
 			shardCount: c.shardCount,
 			promotionGate: c.promotionGate,
+			promotionMargin: c.promotionMargin,
 			seed: c.seed,
 		},
 		maxConcurrency: c.maxConcurrency,

@@ -1,6 +1,10 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { EcsCapableStage } from "../runtime/pipeline/definition.ts";
-import { LAMBDA_STAGES, type LambdaStage } from "./access.ts";
+import {
+	LAMBDA_STAGES,
+	type LambdaStage,
+	type PolicyStatement,
+} from "./access.ts";
 import { Alerts } from "./alerts.ts";
 import { BatchTrigger } from "./batch-trigger.ts";
 import { DataLake } from "./data-lake.ts";
@@ -58,7 +62,12 @@ export interface PlatformArgs {
 	/** E-mail address subscribed to the alert topic. */
 	alertEmail?: string;
 	/** Run settings the trigger starts executions with (the stage functions' SHARD_COUNT, PROMOTION_GATE, SEED). */
-	run?: { shardCount?: number; promotionGate?: number; seed?: number };
+	run?: {
+		shardCount?: number;
+		promotionGate?: number;
+		promotionMargin?: number;
+		seed?: number;
+	};
 	/** Parallel shard iterations of the bronze Map. Default 2. */
 	maxConcurrency?: number;
 	/** INLINE (default) or DISTRIBUTED bronze Map. */
@@ -222,28 +231,10 @@ export class Platform extends pulumi.ComponentResource {
 			STACK_NAME: stack,
 			SHARD_COUNT: String(run.shardCount ?? 8),
 			PROMOTION_GATE: String(run.promotionGate ?? 0.7),
+			PROMOTION_MARGIN: String(run.promotionMargin ?? 0.005),
 			SEED: String(run.seed ?? 42),
 		};
 		const alarmActions = [this.alerts.topicArn];
-
-		const stages = {} as Record<LambdaStage, PipelineStage>;
-		for (const stage of LAMBDA_STAGES)
-			stages[stage] = new PipelineStage(
-				`${name}-${stage}`,
-				{
-					stage,
-					package: this.package,
-					resources,
-					environment,
-					logRetentionDays: retention,
-					alarmActions,
-					tags,
-					...args.lambda?.defaults,
-					...args.lambda?.stages?.[stage],
-				},
-				child,
-			);
-		this.stages = stages;
 
 		this.reportSite = new ReportSite(
 			`${name}-report`,
@@ -263,6 +254,51 @@ export class Platform extends pulumi.ComponentResource {
 			},
 			child,
 		);
+		// MarkSucceeded makes a run's site live in the site bucket; MarkFailed
+		// switches it back after a MarkSucceeded that failed part-way
+		// (docs/run-lifecycle.md, "Promotion and publication").
+		const siteSwitch = {
+			environment: { ...environment, SITE_BUCKET: this.reportSite.bucketName },
+			extraStatements: pulumi
+				.output(this.reportSite.bucketArn)
+				.apply((arn): PolicyStatement[] => [
+					{
+						Sid: "SiteList",
+						Effect: "Allow",
+						Action: "s3:ListBucket",
+						Resource: arn,
+					},
+					{
+						Sid: "SiteSwitch",
+						Effect: "Allow",
+						Action: ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
+						Resource: `${arn}/*`,
+					},
+				]),
+		};
+
+		const stages = {} as Record<LambdaStage, PipelineStage>;
+		for (const stage of LAMBDA_STAGES)
+			stages[stage] = new PipelineStage(
+				`${name}-${stage}`,
+				{
+					stage,
+					package: this.package,
+					resources,
+					environment,
+					logRetentionDays: retention,
+					alarmActions,
+					tags,
+					...args.lambda?.defaults,
+					...args.lambda?.stages?.[stage],
+					...(stage === "MarkSucceeded" || stage === "MarkFailed"
+						? siteSwitch
+						: {}),
+				},
+				child,
+			);
+		this.stages = stages;
+
 		this.logs.authorize({
 			s3: [
 				{ bucketArn: this.lake.arn, prefix: LOG_PREFIXES.lake },

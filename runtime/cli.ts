@@ -7,6 +7,7 @@
  */
 import { Command, InvalidArgumentError } from "commander";
 import { registerReportCommand } from "./commands/report-command.ts";
+import { DEFAULT_PROMOTION_MARGIN } from "./model/registry.ts";
 import { DEFAULT_TOLERANCES } from "./monitoring/quality.ts";
 
 function positiveInt(name: string) {
@@ -93,6 +94,11 @@ program
 		"promotion gate on test PR-AUC",
 		nonNegative("--gate"),
 		0.7,
+	)
+	.option(
+		"--promotion-margin <pr_auc>",
+		`a candidate becomes champion only if its test PR-AUC beats the champion's on the same rows by this much (default ${DEFAULT_PROMOTION_MARGIN}; docs/models.md "Promotion")`,
+		nonNegative("--promotion-margin"),
 	)
 	.option(
 		"--force",

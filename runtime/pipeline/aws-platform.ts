@@ -32,6 +32,8 @@ export const PLATFORM_ENV = {
 	alertTopicArn: "ALERT_TOPIC_ARN",
 	/** Optional: the stack name, the Stage dimension of alert metrics (default "dev"). */
 	stackName: "STACK_NAME",
+	/** Optional: the report site bucket (MarkSucceeded makes the run's site live in it). */
+	siteBucket: "SITE_BUCKET",
 	/** Optional: "true" for path-style S3 addressing (loopback peers). */
 	forcePathStyle: "S3_FORCE_PATH_STYLE",
 } as const;
@@ -64,6 +66,7 @@ export function awsPlatform(env: Env = process.env): Platform {
 		tagsFor: lakeObjectTags,
 	});
 	const topicArn = env[PLATFORM_ENV.alertTopicArn];
+	const siteBucket = env[PLATFORM_ENV.siteBucket];
 	const scratchDir = join(tmpdir(), "spanishgas-scratch");
 	return {
 		store,
@@ -82,6 +85,9 @@ export function awsPlatform(env: Env = process.env): Platform {
 					stage: env[PLATFORM_ENV.stackName] ?? "dev",
 				})
 			: new LogAlerts((line) => rootLogger.warn("alert", line)),
+		...(siteBucket
+			? { siteStore: new S3ObjectStore({ bucket: siteBucket, client: s3 }) }
+			: {}),
 		scratchDir,
 	};
 }

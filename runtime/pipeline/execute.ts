@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { Lake } from "../io/lake.ts";
 import type { RunManifest, RunOwner, RunRecord } from "../io/manifest.ts";
 import { fileSink, rootLogger } from "../log.ts";
+import { DEFAULT_GATE, DEFAULT_PROMOTION_MARGIN } from "../model/registry.ts";
 import type { TaskStage } from "./definition.ts";
 import {
 	createHandlers,
@@ -29,6 +30,8 @@ export interface ExecuteOptions {
 	shardCount?: number;
 	concurrency?: number;
 	gate?: number;
+	/** Margin over the champion's test PR-AUC (default DEFAULT_PROMOTION_MARGIN; docs/models.md "Promotion"). */
+	promotionMargin?: number;
 	seed?: number;
 	/** Judgement thresholds of the quality contracts (defaults: DEFAULT_TOLERANCES). */
 	quality?: RunInput["quality"];
@@ -138,7 +141,8 @@ export async function executeRun(o: ExecuteOptions): Promise<ExecuteResult> {
 		dataRoot: lake.root,
 		mode: o.mode ?? "auto",
 		shardCount: o.shardCount ?? 8,
-		gate: o.gate ?? 0.7,
+		gate: o.gate ?? DEFAULT_GATE,
+		promotionMargin: o.promotionMargin ?? DEFAULT_PROMOTION_MARGIN,
 		seed: o.seed ?? 42,
 		...(o.quality ? { quality: o.quality } : {}),
 	};

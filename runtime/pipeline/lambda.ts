@@ -5,6 +5,7 @@
  * local run uses; only the platform differs (runtime/pipeline/aws-platform.ts).
  */
 import { SFNClient, StartExecutionCommand } from "@aws-sdk/client-sfn";
+import { DEFAULT_PROMOTION_MARGIN } from "../model/registry.ts";
 import { awsPlatform, PlatformConfigError } from "./aws-platform.ts";
 import { TASK_STAGES, type TaskStage } from "./definition.ts";
 import { createHandlers, type RunInput } from "./handlers.ts";
@@ -19,6 +20,7 @@ import {
 export const RUN_ENV = {
 	shardCount: "SHARD_COUNT",
 	gate: "PROMOTION_GATE",
+	promotionMargin: "PROMOTION_MARGIN",
 	seed: "SEED",
 	stateMachineArn: "STATE_MACHINE_ARN",
 } as const;
@@ -45,7 +47,7 @@ function numberFrom(
 /** The run settings an execution starts with. */
 export function runDefaults(
 	env: Env = process.env,
-): Pick<RunInput, "mode" | "shardCount" | "gate" | "seed"> {
+): Pick<RunInput, "mode" | "shardCount" | "gate" | "promotionMargin" | "seed"> {
 	return {
 		mode: "auto",
 		shardCount: numberFrom(
@@ -61,6 +63,13 @@ export function runDefaults(
 			0.7,
 			(n) => n >= 0 && n <= 1,
 			"a PR-AUC between 0 and 1",
+		),
+		promotionMargin: numberFrom(
+			env,
+			RUN_ENV.promotionMargin,
+			DEFAULT_PROMOTION_MARGIN,
+			(n) => n >= 0 && n <= 1,
+			"a PR-AUC margin between 0 and 1",
 		),
 		seed: numberFrom(env, RUN_ENV.seed, 42, Number.isInteger, "an integer"),
 	};

@@ -7,8 +7,10 @@
  * Environment: LAKE_BUCKET (the data lake), SITE_BUCKET (the private report
  * bucket), STATE_TABLE (run manifest), REGISTRY_TABLE (model registry),
  * RUN_ID (the run to present); optional LAKE_PREFIX, SITE_PREFIX (default
- * "" — the site at the bucket's root, as CloudFront serves it), SCRATCH_DIR
- * (default the OS temp folder). AWS region and credentials come from the
+ * "" — the live site at the bucket's root, as CloudFront serves it),
+ * SCRATCH_DIR (default the OS temp folder). The task builds the run's site
+ * under reports/runs/<runId>/site/ of the site bucket; MarkSucceeded makes
+ * it live (docs/run-lifecycle.md, "Promotion and publication"). AWS region and credentials come from the
  * task role, as for every AWS SDK client.
  *
  * Prints one JSON line with the result (seconds, files, bytes, siteKey);
@@ -19,7 +21,7 @@ import { pathToFileURL } from "node:url";
 import { DynamoDbRunManifest } from "../io/dynamodb-manifest.ts";
 import { S3ObjectStore } from "../io/s3-object-store.ts";
 import { AwsModelRegistry } from "../model/aws-registry.ts";
-import { type PublishResult, publishReport } from "./publish.ts";
+import { type PublishResult, publishReport, runSitePrefix } from "./publish.ts";
 
 export interface TaskEnv {
 	LAKE_BUCKET?: string;
@@ -80,7 +82,7 @@ export async function runReportTask(env: TaskEnv): Promise<PublishResult> {
 		runId: c.runId,
 		scratchDir: c.scratchDir,
 		siteStore,
-		sitePrefix: "",
+		sitePrefix: runSitePrefix(c.runId),
 		onOutput: (line) => process.stderr.write(`${line}\n`),
 	});
 }
