@@ -164,8 +164,22 @@ export async function executeRun(o: ExecuteOptions): Promise<ExecuteResult> {
 			onEvent: o.onEvent,
 			signal: o.signal,
 		});
-	} catch {
+	} catch (e) {
 		ok = false;
+		// The local twin of the execution-status reconciler: an execution that
+		// failed without MarkFailed marking the run (MarkFailed itself failed)
+		// must not leave it started. A no-op on a run already finished.
+		if (!o.signal?.aborted)
+			await manifest
+				.fail(runId, {
+					name: "ExecutionFailed",
+					message: `the state machine failed without marking the run: ${(e as Error).message}`,
+				})
+				.catch((fe: unknown) =>
+					rootLogger
+						.child({ runId })
+						.error("could not mark the failed run", { error: String(fe) }),
+				);
 	} finally {
 		if (o.signal?.aborted) {
 			aborted = true;
