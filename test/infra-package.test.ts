@@ -103,6 +103,8 @@ const dynamoLog: Array<{
 const tableArns = new Map<string, string>();
 const s3Log: Array<{
 	fn: string;
+	/** The bucket of the request (path-style: the first path segment). */
+	bucket: string;
 	method: string;
 	key?: string;
 	list?: string;
@@ -152,10 +154,11 @@ function s3AuditProxy(target: string): Server {
 	const t = new URL(target);
 	return createServer((req, res) => {
 		const url = new URL(req.url ?? "/", "http://x");
-		const [, , ...key] = url.pathname.split("/");
+		const [, b, ...key] = url.pathname.split("/");
 		const k = decodeURIComponent(key.join("/"));
 		s3Log.push({
 			fn: currentFn,
+			bucket: decodeURIComponent(b ?? ""),
 			method: req.method ?? "",
 			...(k
 				? { key: k }
@@ -679,10 +682,11 @@ describe("packaged Lambda archives (dev stack)", () => {
 							: r.method === "DELETE"
 								? "s3:DeleteObject"
 								: `s3:${r.method}`;
+			// The lake, or the site bucket (MarkSucceeded switches the live site there).
 			const arn =
 				r.key === undefined
-					? `arn:aws:s3:::${bucket}`
-					: `arn:aws:s3:::${bucket}/${r.key}`;
+					? `arn:aws:s3:::${r.bucket}`
+					: `arn:aws:s3:::${r.bucket}/${r.key}`;
 			if (!allows(r.fn, action, arn, r.list))
 				denied.push(`${r.fn}: ${action} ${r.key ?? `list ${r.list}`}`);
 		}
@@ -690,7 +694,7 @@ describe("packaged Lambda archives (dev stack)", () => {
 		const seen = new Set(
 			s3Log.map(
 				(r) =>
-					`${r.fn} ${r.method} ${(r.key ?? `?prefix=${r.list}`).replace(String(input.runId), "<run>")}`,
+					`${r.fn} ${r.method} ${r.bucket === bucket ? "" : `${r.bucket}:`}${(r.key ?? `?prefix=${r.list}`).replace(String(input.runId), "<run>")}`,
 			),
 		);
 		console.log(`[infra] S3 requests:\n${[...seen].join("\n")}`);

@@ -355,7 +355,14 @@ export function describeStack(
 					STACK_NAME: stack,
 					SHARD_COUNT: String(cfg.json("shardCount")),
 					PROMOTION_GATE: String(cfg.json("promotionGate")),
+					PROMOTION_MARGIN: String(cfg.json("promotionMargin") ?? 0.005),
 					SEED: String(cfg.json("seed")),
+					...(stage === "MarkSucceeded" || stage === "MarkFailed"
+						? {
+								SITE_BUCKET: run.byName(T.bucket, "-report-content").state
+									.bucket,
+							}
+						: {}),
 				});
 				expect(fn.inputs.tags.environment).toBe(stack);
 			}
@@ -469,8 +476,25 @@ export function describeStack(
 					}
 				}
 			};
+			const siteArn = run.byName(T.bucket, "-report-content").state.arn;
+			const onSite = (st: PolicyDocument["Statement"][number]) =>
+				asArray(st.Resource).some((r) => r.startsWith(siteArn));
+			// MarkSucceeded switches the live site, MarkFailed switches it back
+			// (docs/run-lifecycle.md): they alone hold site-bucket grants, on it only.
+			const SITE_SWITCHERS: readonly string[] = ["MarkSucceeded", "MarkFailed"];
 			for (const stage of LAMBDA_STAGES) {
-				const doc = stagePolicy(stage);
+				const full = stagePolicy(stage);
+				const siteStatements = full.Statement.filter(onSite);
+				if (SITE_SWITCHERS.includes(stage)) {
+					expect(siteStatements.length, stage).toBeGreaterThan(0);
+					for (const st of siteStatements)
+						for (const r of asArray(st.Resource))
+							expect([siteArn, `${siteArn}/*`], stage).toContain(r);
+				} else expect(siteStatements, stage).toEqual([]);
+				const doc = {
+					...full,
+					Statement: full.Statement.filter((st) => !onSite(st)),
+				};
 				check(stage, doc, STAGE_ACCESS[stage]);
 				// Own log group only.
 				const logs = doc.Statement.find((s) => s.Sid === "OwnLogs");

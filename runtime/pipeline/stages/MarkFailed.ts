@@ -85,9 +85,7 @@ export const MarkFailed = defineStage({
  */
 async function undoSuccess(p: StagePlatform, s: RunState): Promise<void> {
 	const { readLatest } = await import("../../io/lake.ts");
-	const { DEFAULT_SITE_PREFIX, switchLiveSite } = await import(
-		"../../report/publish.ts"
-	);
+	const { switchSite } = await import("./site-switch.ts");
 	const planned = s.plan?.champion ?? null;
 	const candidate = s.train?.version;
 	if (candidate && planned && candidate !== planned) {
@@ -96,8 +94,5 @@ async function undoSuccess(p: StagePlatform, s: RunState): Promise<void> {
 			await p.registry.promote(planned, { ifChampion: candidate });
 	}
 	const latest = await readLatest(p.store);
-	if (latest && latest.runId !== s.runId)
-		await (p.siteStore
-			? switchLiveSite(p.siteStore, latest.runId, "")
-			: switchLiveSite(p.store, latest.runId, DEFAULT_SITE_PREFIX));
+	if (latest && latest.runId !== s.runId) await switchSite(p, latest.runId);
 }

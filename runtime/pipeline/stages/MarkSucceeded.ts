@@ -35,9 +35,7 @@ export const MarkSucceeded = defineStage({
 			"../../io/lake.ts"
 		);
 		const { ChampionMovedError } = await import("../../model/registry.ts");
-		const { DEFAULT_SITE_PREFIX, switchLiveSite } = await import(
-			"../../report/publish.ts"
-		);
+		const { switchSite } = await import("./site-switch.ts");
 		const { runSummary } = await import("./run-summary.ts");
 		const run = await p.manifest.get(s.runId);
 		const summary = await runSummary(p, s, run?.stages ?? []);
@@ -69,10 +67,7 @@ export const MarkSucceeded = defineStage({
 					? `candidate ${s.train.version} rejected: ${s.train.reason}`
 					: "no candidate trained",
 			};
-		// AWS: the site bucket, live at its root (what CloudFront serves); locally <data>/reports/site/.
-		const site = p.siteStore
-			? await switchLiveSite(p.siteStore, s.runId, "")
-			: await switchLiveSite(p.store, s.runId, DEFAULT_SITE_PREFIX);
+		const site = await switchSite(p, s.runId);
 		await p.manifest.succeed(s.runId, summary);
 		// Only now do readers (scoring, drift, report) see this run's outputs.
 		const latest = await writeLatestIfNewer(p.store, {
@@ -81,8 +76,8 @@ export const MarkSucceeded = defineStage({
 			...(run?.startedAt ? { startedAt: run.startedAt } : {}),
 			finishedAt: new Date().toISOString(),
 		});
-		const output = {
-			status: "succeeded" as const,
+		// The Task's output stays { status }; what happened goes to the manifest record.
+		const detail = {
 			promotion,
 			site: site
 				? { live: site.live, mode: site.mode, files: site.files }
@@ -91,6 +86,9 @@ export const MarkSucceeded = defineStage({
 				? { runId: s.runId }
 				: { kept: latest.current?.runId ?? null },
 		};
-		return { output, record: { detail: output } };
+		return {
+			output: { status: "succeeded" as const },
+			record: { detail },
+		};
 	},
 });
