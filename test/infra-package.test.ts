@@ -46,8 +46,10 @@ import {
 } from "../runtime/io/dynamodb-manifest.ts";
 import { Lake, lakeKeys, readLatest } from "../runtime/io/lake.ts";
 import { S3ObjectStore } from "../runtime/io/s3-object-store.ts";
+import { AwsModelRegistry } from "../runtime/model/aws-registry.ts";
 import { TASK_STAGES } from "../runtime/pipeline/definition.ts";
 import { executeRun } from "../runtime/pipeline/execute.ts";
+import { runSitePrefix } from "../runtime/report/publish.ts";
 import { generateBatch } from "../runtime/synth/generate.ts";
 import { installMocks, type Json, resolved } from "./support/infra-harness.ts";
 import {
@@ -88,6 +90,8 @@ let work: string;
 let root: string;
 let store: S3ObjectStore;
 let bucket: string;
+/** The report site bucket: the stubbed report task builds into it, MarkSucceeded switches it. */
+let siteStore: S3ObjectStore;
 let stateMachineArn: string;
 let definition: Record<string, unknown>;
 const fns = new Map<string, Packaged>();
@@ -314,6 +318,8 @@ const reportCalls: unknown[] = [];
  */
 async function runExecution(
 	executionInput: Record<string, unknown>,
+	/** Handlers that replace a packaged function for this execution (a fault injected). */
+	faults: Record<string, (i: unknown) => Promise<unknown>> = {},
 ): Promise<Record<string, unknown>> {
 	const byArn = new Map([...fns.values()].map((f) => [f.arn, f.name]));
 	const states = definition.States as Json;
@@ -323,8 +329,23 @@ async function runExecution(
 				"arn:aws:states:::ecs:runTask.sync",
 			);
 			reportCalls.push(i);
+			// What the report task leaves: the run's site under its own prefix of the site bucket.
+			const env = (
+				i as {
+					Overrides: {
+						ContainerOverrides: Array<{
+							Environment: Array<{ Name: string; Value: string }>;
+						}>;
+					};
+				}
+			).Overrides.ContainerOverrides[0].Environment;
+			const runId = env.find((e) => e.Name === "RUN_ID")?.Value ?? "";
+			const prefix = runSitePrefix(runId);
+			await siteStore.put(`${prefix}_app/${runId}.js`, `// ${runId}`);
+			await siteStore.put(`${prefix}index.html`, `<h1>${runId}</h1>`);
 			return { stubbed: "report build task" };
 		},
+		...faults,
 	};
 	for (const stage of LAMBDA_STAGES) {
 		const state =
@@ -334,7 +355,7 @@ async function runExecution(
 			throw new Error(
 				`${stage}: no packaged function has ARN ${state.Resource}`,
 			);
-		handlers[stage] = (i) => invoke(fn, i);
+		handlers[stage] ??= (i) => invoke(fn, i);
 	}
 	const machine = new LocalStateMachine(definition as never, {
 		validationOptions: { checkArn: false, checkPaths: true },
@@ -423,6 +444,9 @@ beforeAll(async () => {
 	}
 
 	await s3.createBucket(bucket);
+	const siteBucket = fns.get("MarkSucceeded")?.env.SITE_BUCKET as string;
+	await s3.createBucket(siteBucket);
+	siteStore = new S3ObjectStore({ bucket: siteBucket, client: s3.client });
 	for (const t of [platform.manifest, platform.registry]) {
 		const name = await resolved(t.tableName);
 		tableArns.set(name, await resolved(t.arn));
@@ -589,6 +613,8 @@ describe("packaged Lambda archives (dev stack)", () => {
 			["scored", "recommendations"],
 		]);
 		expect((await readLatest(store))?.runId).toBe(runId);
+		// MarkSucceeded promoted the candidate and made the run's site live at the site bucket's root.
+		expect(await siteStore.getText("index.html")).toContain(runId);
 		// Train's two fits ran in the bundled worker threads, not the in-process fallback.
 		expect(stderrOf.get("Train") ?? "").not.toMatch(/fit workers unavailable/);
 		expect(stderrOf.get("Train") ?? "").toMatch(/stage succeeded/);
@@ -617,6 +643,10 @@ describe("packaged Lambda archives (dev stack)", () => {
 			await store.exists(lakeKeys.doc(rerun.started[0], "monitoring", "drift")),
 		).toBe(true);
 		expect((await readLatest(store))?.runId).toBe(rerun.started[0]);
+		expect(await siteStore.getText("index.html")).toContain(rerun.started[0]);
+		expect(await siteStore.exists(`_app/${String(input.runId)}.js`)).toBe(
+			false,
+		);
 
 		// The schedule's payload, exactly as RetrainSchedule sends it.
 		const retrain = (await invoke("Trigger", RETRAIN_REQUEST)) as {
@@ -628,6 +658,39 @@ describe("packaged Lambda archives (dev stack)", () => {
 			batchId: "b1",
 			mode: "train",
 		});
+	}, 600_000);
+
+	it("a packaged train run failing after PublishReport leaves the live site, latest and the champion", async () => {
+		const retrainInput = JSON.parse(started[started.length - 1].input);
+		expect(retrainInput).toMatchObject({ mode: "train" });
+		const before = await readLatest(store);
+		const liveBefore = await siteStore.getText("index.html");
+		const registry = new AwsModelRegistry({
+			table: fns.get("Train")?.env.REGISTRY_TABLE as string,
+			store,
+			client: dynamo.client,
+		});
+		const champion = (await registry.champion())?.version;
+		await expect(
+			runExecution(retrainInput, {
+				MarkSucceeded: async () => {
+					throw new Error("MarkSucceeded timed out");
+				},
+			}),
+		).rejects.toThrow();
+		const manifest = new DynamoDbRunManifest({
+			table: fns.get("Train")?.env.STATE_TABLE as string,
+			client: dynamo.client,
+		});
+		expect((await manifest.get(retrainInput.runId))?.status).toBe("failed");
+		// The run trained and built its site, and none of it became visible.
+		expect((await registry.forRun(retrainInput.runId))?.version).toBeDefined();
+		expect((await registry.champion())?.version).toBe(champion);
+		expect(
+			await siteStore.exists(`${runSitePrefix(retrainInput.runId)}index.html`),
+		).toBe(true);
+		expect(await siteStore.getText("index.html")).toBe(liveBefore);
+		expect(await readLatest(store)).toEqual(before);
 	}, 600_000);
 
 	it("the packaged MarkFailed records a failure in the manifest", async () => {
