@@ -4,7 +4,7 @@
  * depth 3: XGBOOST_DEFAULTS). One measurement per process, like bench/task.ts:
  * prints a JSON line { seconds, maxRssMb, detail }.
  *
- * The booster is trained once on runtime/model/learners/synthetic-task.ts's
+ * The booster is trained once on test/support/synthetic-task.ts's
  * data (≈ 6 s, not timed) and cached under <dataRoot>/explain-bench/, so the
  * task needs no generated batch. What is timed is what the Score stage does
  * with the trees per customer: one pass that yields the model's raw score
@@ -20,8 +20,8 @@ import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { treeExplainerFor } from "../runtime/model/explain/explainer.ts";
 import { createLearner, loadModel } from "../runtime/model/learners/index.ts";
-import { syntheticTask } from "../runtime/model/learners/synthetic-task.ts";
 import type { SerializedModel } from "../runtime/model/types.ts";
+import { syntheticTask } from "../test/support/synthetic-task.ts";
 
 interface Opts {
 	dataRoot: string;

@@ -42,6 +42,12 @@ const TARGETS: Record<
 		seconds: 2,
 		script: "bench/explain.ts",
 	},
+	sentiment: {
+		// The bound test/nlp.test.ts used to assert: ≈ 2,100 distinct notes × ≈ 0.25 ms, with room for shared cores.
+		what: "CRM note sentiment, 20,099 notes (≈ 2,100 distinct; own data, no batch)",
+		seconds: 5,
+		script: "bench/sentiment.ts",
+	},
 	report: {
 		what: "report publication (export, offline Evidence build, upload)",
 		seconds: 90,

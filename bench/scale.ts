@@ -28,6 +28,7 @@ import type {
 } from "../runtime/pipeline/handlers.ts";
 import { STAGE_NODE_OPTIONS } from "../runtime/pipeline/node-options.ts";
 import { generateBatch } from "../runtime/synth/generate.ts";
+import { mapPool } from "../runtime/util/pool.ts";
 import { compareWithReference } from "../test/support/bronze-reference.ts";
 
 /** Stages after the Map, in state-machine order, with the state key each result goes to. */
@@ -136,25 +137,22 @@ async function runOnce(
 
 	// The Map: `concurrency` shard processes at a time; its wall time and the largest shard's RSS.
 	const shards = state.raw.shards;
-	const outputs: ShardOutput[] = new Array(shards.length);
-	let next = 0;
 	let rss = 0;
 	let busy = 0;
 	const t0 = performance.now();
-	await Promise.all(
-		Array.from({ length: Math.min(o.concurrency, shards.length) }, async () => {
-			while (next < shards.length) {
-				const i = next++;
-				const r = await call(
-					"BronzeShard",
-					{ runId, dataRoot, shard: shards[i], index: i },
-					`BronzeShard-${i}`,
-				);
-				outputs[i] = r.output as ShardOutput;
-				rss = Math.max(rss, r.sample.maxRssMb);
-				busy += r.sample.seconds;
-			}
-		}),
+	const outputs = await mapPool(
+		shards,
+		async (shard, i) => {
+			const r = await call(
+				"BronzeShard",
+				{ runId, dataRoot, shard, index: i },
+				`BronzeShard-${i}`,
+			);
+			rss = Math.max(rss, r.sample.maxRssMb);
+			busy += r.sample.seconds;
+			return r.output as ShardOutput;
+		},
+		{ concurrency: o.concurrency },
 	);
 	// The Map's time with `concurrency` workers, start-ups excluded: its
 	// iterations' handler time spread over the workers (the wall time is the

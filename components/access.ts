@@ -10,6 +10,7 @@
  * `raw/<batch>/…`, `runs/<runId>/<layer>/…`, `models/<version>/…`,
  * `latest.json`, `reports/…`.
  */
+import { METRIC_NAMESPACE } from "../runtime/contract.ts";
 import type {
 	StageAccess,
 	TableAccess,
@@ -79,8 +80,40 @@ export const REPORT_ACCESS: StageAccess = {
 	writes: [],
 };
 
-/** Namespace of the alert and stage metrics (runtime/monitoring/aws-alerts.ts METRIC_NAMESPACE). */
-export const METRIC_NAMESPACE = "SpanishGasChurn";
+/**
+ * The report build task in the site bucket (granted by ReportBuild beside
+ * REPORT_ACCESS): it lists the bucket and gets, puts and deletes the site's
+ * objects (a new build removes the pages an earlier one left).
+ */
+export const REPORT_SITE_ACCESS = {
+	list: true,
+	objects: ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
+} as const;
+
+/** The IAM statements of REPORT_SITE_ACCESS on a site bucket. */
+export function siteStatements(siteBucketArn: string): PolicyStatement[] {
+	return [
+		...(REPORT_SITE_ACCESS.list
+			? [
+					{
+						Sid: "SiteList",
+						Effect: "Allow" as const,
+						Action: "s3:ListBucket",
+						Resource: siteBucketArn,
+					},
+				]
+			: []),
+		{
+			Sid: "SitePublish",
+			Effect: "Allow",
+			Action: [...REPORT_SITE_ACCESS.objects],
+			Resource: `${siteBucketArn}/*`,
+		},
+	];
+}
+
+/** Namespace of the alert and stage metrics: runtime/contract.ts. */
+export { METRIC_NAMESPACE };
 
 export interface PolicyStatement {
 	Sid?: string;

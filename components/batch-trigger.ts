@@ -1,5 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { RUN_ENV } from "../runtime/contract.ts";
 import { TRIGGER_ACCESS } from "./access.ts";
 import type { LambdaPackage } from "./lambda-package.ts";
 import {
@@ -73,7 +74,7 @@ export class BatchTrigger extends pulumi.ComponentResource {
 				]),
 				environment: {
 					...args.environment,
-					STATE_MACHINE_ARN: args.stateMachineArn,
+					[RUN_ENV.stateMachineArn]: args.stateMachineArn,
 				},
 				memoryMb: args.memoryMb ?? 512,
 				timeoutSeconds: args.timeoutSeconds ?? 60,

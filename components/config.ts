@@ -6,6 +6,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
+import { RUN_DEFAULTS } from "../runtime/contract.ts";
 import {
 	ECS_CAPABLE_STAGES,
 	type EcsCapableStage,
@@ -84,13 +85,23 @@ export const configSchema = z
 			)
 			.default(WEEKLY_RETRAIN),
 		retrainEnabled: z.boolean().default(true),
-		shardCount: z.number().int().min(1).max(10000).default(8),
+		shardCount: z
+			.number()
+			.int()
+			.min(1)
+			.max(10000)
+			.default(RUN_DEFAULTS.shardCount),
 		maxConcurrency: z.number().int().min(1).max(1000).default(2),
 		mapMode: z.enum(["INLINE", "DISTRIBUTED"]).default("INLINE"),
-		promotionGate: z.number().min(0).max(1).default(0.7),
+		ladder: z.boolean().default(true),
+		promotionGate: z.number().min(0).max(1).default(RUN_DEFAULTS.gate),
 		/** docs/models.md "Promotion": how much a candidate must beat the champion by. */
-		promotionMargin: z.number().min(0).max(1).default(0.005),
-		seed: z.number().int().default(42),
+		promotionMargin: z
+			.number()
+			.min(0)
+			.max(1)
+			.default(RUN_DEFAULTS.promotionMargin),
+		seed: z.number().int().default(RUN_DEFAULTS.seed),
 		logRetentionDays: z
 			.number()
 			.int()
@@ -301,6 +312,7 @@ export function loadPlatformArgs(): PlatformArgs {
 		},
 		maxConcurrency: c.maxConcurrency,
 		mapMode: c.mapMode,
+		ladder: c.ladder,
 		retrain: { expression: c.retrainSchedule, enabled: c.retrainEnabled },
 		logRetentionDays: c.logRetentionDays,
 		stateMachineLogLevel: c.stateMachineLogLevel,

@@ -1,5 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
+import { PLATFORM_ENV, RUN_DEFAULTS, RUN_ENV } from "../runtime/contract.ts";
 import type { EcsCapableStage } from "../runtime/pipeline/definition.ts";
+import { recordOf } from "../runtime/pipeline/stages/index.ts";
 import {
 	LAMBDA_STAGES,
 	type LambdaStage,
@@ -72,6 +74,8 @@ export interface PlatformArgs {
 	maxConcurrency?: number;
 	/** INLINE (default) or DISTRIBUTED bronze Map. */
 	mapMode?: "INLINE" | "DISTRIBUTED";
+	/** Run the experiment ladder beside Train in training runs (default true; runtime/pipeline/stages/Ladder.ts). */
+	ladder?: boolean;
 	/** Weekly retrain schedule. Default `cron(0 6 ? * MON *)` UTC, enabled. */
 	retrain?: { expression?: string; timezone?: string; enabled?: boolean };
 	/** Log retention (days) of every function, the state machine and the report task. Default 30. */
@@ -228,11 +232,13 @@ export class Platform extends pulumi.ComponentResource {
 		};
 		const run = args.run ?? {};
 		const environment: Record<string, string> = {
-			STACK_NAME: stack,
-			SHARD_COUNT: String(run.shardCount ?? 8),
-			PROMOTION_GATE: String(run.promotionGate ?? 0.7),
-			PROMOTION_MARGIN: String(run.promotionMargin ?? 0.005),
-			SEED: String(run.seed ?? 42),
+			[PLATFORM_ENV.stackName]: stack,
+			[RUN_ENV.shardCount]: String(run.shardCount ?? RUN_DEFAULTS.shardCount),
+			[RUN_ENV.gate]: String(run.promotionGate ?? RUN_DEFAULTS.gate),
+			[RUN_ENV.promotionMargin]: String(
+				run.promotionMargin ?? RUN_DEFAULTS.promotionMargin,
+			),
+			[RUN_ENV.seed]: String(run.seed ?? RUN_DEFAULTS.seed),
 		};
 		const alarmActions = [this.alerts.topicArn];
 
@@ -258,7 +264,10 @@ export class Platform extends pulumi.ComponentResource {
 		// switches it back after a MarkSucceeded that failed part-way
 		// (docs/run-lifecycle.md, "Promotion and publication").
 		const siteSwitch = {
-			environment: { ...environment, SITE_BUCKET: this.reportSite.bucketName },
+			environment: {
+				...environment,
+				[PLATFORM_ENV.siteBucket]: this.reportSite.bucketName,
+			},
 			extraStatements: pulumi
 				.output(this.reportSite.bucketArn)
 				.apply((arn): PolicyStatement[] => [
@@ -277,26 +286,33 @@ export class Platform extends pulumi.ComponentResource {
 				]),
 		};
 
-		const stages = {} as Record<LambdaStage, PipelineStage>;
-		for (const stage of LAMBDA_STAGES)
-			stages[stage] = new PipelineStage(
-				`${name}-${stage}`,
-				{
-					stage,
-					package: this.package,
-					resources,
-					environment,
-					logRetentionDays: retention,
-					alarmActions,
-					tags,
-					...args.lambda?.defaults,
-					...args.lambda?.stages?.[stage],
-					...(stage === "MarkSucceeded" || stage === "MarkFailed"
-						? siteSwitch
-						: {}),
-				},
-				child,
-			);
+		const stages = recordOf(
+			LAMBDA_STAGES,
+			LAMBDA_STAGES.map(
+				(stage) =>
+					[
+						stage,
+						new PipelineStage(
+							`${name}-${stage}`,
+							{
+								stage,
+								package: this.package,
+								resources,
+								environment,
+								logRetentionDays: retention,
+								alarmActions,
+								tags,
+								...args.lambda?.defaults,
+								...args.lambda?.stages?.[stage],
+								...(stage === "MarkSucceeded" || stage === "MarkFailed"
+									? siteSwitch
+									: {}),
+							},
+							child,
+						),
+					] as const,
+			),
+		);
 		this.stages = stages;
 
 		this.logs.authorize({
@@ -351,9 +367,10 @@ export class Platform extends pulumi.ComponentResource {
 			`${name}-pipeline`,
 			{
 				name: `spanishgas-${stack}`,
-				stageFunctionArns: Object.fromEntries(
-					LAMBDA_STAGES.map((s) => [s, stages[s].arn]),
-				) as Record<LambdaStage, pulumi.Output<string>>,
+				stageFunctionArns: recordOf(
+					LAMBDA_STAGES,
+					LAMBDA_STAGES.map((s) => [s, stages[s].arn] as const),
+				),
 				report: this.reportBuild.target,
 				stageTasks: stageTasks && {
 					clusterArn: this.reportBuild.cluster.arn,
@@ -367,6 +384,7 @@ export class Platform extends pulumi.ComponentResource {
 				lakeBucketArn: this.lake.arn,
 				maxConcurrency: args.maxConcurrency,
 				mapMode: args.mapMode,
+				ladder: args.ladder,
 				logRetentionDays: retention,
 				logLevel: args.stateMachineLogLevel,
 				alarmActions,

@@ -1,11 +1,12 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { PLATFORM_ENV, REPORT_TASK_ENV } from "../runtime/contract.ts";
 import {
 	accessStatements,
 	assumeRolePolicy,
-	type PolicyStatement,
 	policyDocument,
 	REPORT_ACCESS,
+	siteStatements,
 } from "./access.ts";
 import { checkFargateSize, executionRole } from "./fargate.ts";
 import { PrivateNetwork } from "./private-network.ts";
@@ -94,45 +95,31 @@ export class ReportBuild extends pulumi.ComponentResource {
 	) {
 		super("spanishgas:report:ReportBuild", name, {}, opts);
 		const what = `ReportBuild ${name}`;
-		const cpu = args.cpu ?? 2048;
-		const memory = args.memoryMb ?? 8192;
-		const storage = args.ephemeralStorageGiB ?? 30;
-		checkFargateSize(what, cpu, memory, storage);
+		const size = {
+			cpu: args.cpu ?? 2048,
+			memoryMb: args.memoryMb ?? 8192,
+			storageGiB: args.ephemeralStorageGiB ?? 30,
+		};
+		checkFargateSize(what, size.cpu, size.memoryMb, size.storageGiB);
 		const retention = args.logRetentionDays ?? 30;
 		if (!(LOG_RETENTION_DAYS as readonly number[]).includes(retention))
 			throw new Error(
 				`${what}: logRetentionDays must be one of ${LOG_RETENTION_DAYS.join(", ")}, got ${retention}`,
 			);
 		const child = { parent: this };
-		const region = aws.getRegionOutput({}, child).region;
 
-		let image = args.image;
-		if (!image) {
-			this.ownImage = new TaskImage(
-				`${name}-image`,
-				{
-					context: args.context,
-					dockerfile: args.dockerfile,
-					forceDeleteRepository: args.forceDeleteRepository,
-					tags: args.tags,
-				},
-				child,
-			);
-			image = this.ownImage;
-		}
+		// The image and the network: the platform's, or its own.
+		if (!args.image) this.ownImage = ownImage(name, args, child);
+		const image = args.image ?? this.ownImage;
+		if (!image) throw new Error(`${what}: no image`);
 		this.imageUri = pulumi.output(image.imageUri);
-		let network = args.network;
-		if (!network) {
-			this.ownNetwork = new PrivateNetwork(
-				`${name}-network`,
-				{ tags: args.tags },
-				child,
-			);
-			network = this.ownNetwork;
-		}
+		if (!args.network) this.ownNetwork = ownNetwork(name, args, child);
+		const network = args.network ?? this.ownNetwork;
+		if (!network) throw new Error(`${what}: no network`);
 		this.subnetIds = pulumi.output(network.subnetIds);
 		this.securityGroupIds = pulumi.output(network.securityGroupIds);
 
+		// The task: cluster, logs, roles, definition.
 		this.cluster = new aws.ecs.Cluster(
 			`${name}-cluster`,
 			{
@@ -155,102 +142,16 @@ export class ReportBuild extends pulumi.ComponentResource {
 			},
 			child,
 		).role;
-		this.taskRole = new aws.iam.Role(
-			`${name}-task-role`,
+		this.taskRole = reportTaskRole(name, args, child);
+		this.taskDefinition = reportTaskDefinition(
+			name,
+			args,
 			{
-				path: ROLE_PATH,
-				assumeRolePolicy: assumeRolePolicy("ecs-tasks.amazonaws.com"),
-				tags: args.tags,
-			},
-			child,
-		);
-		new aws.iam.RolePolicy(
-			`${name}-task-policy`,
-			{
-				role: this.taskRole.id,
-				policy: pulumi
-					.all([
-						args.lakeBucketArn,
-						args.siteBucketArn,
-						args.manifestTableArn,
-						args.registryTableArn,
-					])
-					.apply(([lake, site, manifest, registry]) => {
-						const statements: PolicyStatement[] = [
-							...accessStatements(REPORT_ACCESS, {
-								lakeBucketArn: lake,
-								manifestTableArn: manifest,
-								registryTableArn: registry,
-							}),
-							{
-								Sid: "SiteList",
-								Effect: "Allow",
-								Action: "s3:ListBucket",
-								Resource: site,
-							},
-							{
-								Sid: "SitePublish",
-								Effect: "Allow",
-								Action: ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
-								Resource: `${site}/*`,
-							},
-						];
-						return JSON.stringify(policyDocument(statements));
-					}),
-			},
-			child,
-		);
-		this.taskDefinition = new aws.ecs.TaskDefinition(
-			`${name}-task`,
-			{
-				family: `spanishgas-${pulumi.getStack()}-report`,
-				requiresCompatibilities: ["FARGATE"],
-				networkMode: "awsvpc",
-				cpu: String(cpu),
-				memory: String(memory),
-				ephemeralStorage: { sizeInGib: storage },
-				runtimePlatform: {
-					operatingSystemFamily: "LINUX",
-					cpuArchitecture: "X86_64",
-				},
+				size,
+				imageUri: this.imageUri,
+				logGroupName: this.logGroup.name,
 				executionRoleArn: this.executionRole.arn,
 				taskRoleArn: this.taskRole.arn,
-				containerDefinitions: pulumi
-					.all([
-						this.imageUri,
-						args.lakeBucketName,
-						args.siteBucketName,
-						args.manifestTableName,
-						args.registryTableName,
-						this.logGroup.name,
-						region,
-					])
-					.apply(([image, lake, site, manifest, registry, logs, reg]) =>
-						JSON.stringify([
-							{
-								name: REPORT_CONTAINER,
-								image,
-								essential: true,
-								environment: [
-									{ name: "LAKE_BUCKET", value: lake },
-									{ name: "SITE_BUCKET", value: site },
-									{ name: "STATE_TABLE", value: manifest },
-									{ name: "REGISTRY_TABLE", value: registry },
-									{ name: "EVIDENCE_SEND_ANONYMOUS_USAGE_STATS", value: "no" },
-								],
-								logConfiguration: {
-									logDriver: "awslogs",
-									options: {
-										"awslogs-group": logs,
-										"awslogs-region": reg,
-										"awslogs-stream-prefix": "report",
-									},
-								},
-								readonlyRootFilesystem: false,
-							},
-						]),
-					),
-				tags: args.tags,
 			},
 			child,
 		);
@@ -270,4 +171,148 @@ export class ReportBuild extends pulumi.ComponentResource {
 			taskDefinitionArn: this.taskDefinition.arn,
 		});
 	}
+}
+
+/** An image of its own, built from `context` and `dockerfile` (components/task-image.ts). */
+function ownImage(
+	name: string,
+	args: ReportBuildArgs,
+	child: pulumi.ResourceOptions,
+): TaskImage {
+	return new TaskImage(
+		`${name}-image`,
+		{
+			context: args.context,
+			dockerfile: args.dockerfile,
+			forceDeleteRepository: args.forceDeleteRepository,
+			tags: args.tags,
+		},
+		child,
+	);
+}
+
+/** A private network of its own (components/private-network.ts). */
+function ownNetwork(
+	name: string,
+	args: ReportBuildArgs,
+	child: pulumi.ResourceOptions,
+): PrivateNetwork {
+	return new PrivateNetwork(`${name}-network`, { tags: args.tags }, child);
+}
+
+/**
+ * The task role: the lake and tables as REPORT_ACCESS says, the site bucket
+ * as REPORT_SITE_ACCESS says (components/access.ts).
+ */
+function reportTaskRole(
+	name: string,
+	args: ReportBuildArgs,
+	child: pulumi.ResourceOptions,
+): aws.iam.Role {
+	const role = new aws.iam.Role(
+		`${name}-task-role`,
+		{
+			path: ROLE_PATH,
+			assumeRolePolicy: assumeRolePolicy("ecs-tasks.amazonaws.com"),
+			tags: args.tags,
+		},
+		child,
+	);
+	new aws.iam.RolePolicy(
+		`${name}-task-policy`,
+		{
+			role: role.id,
+			policy: pulumi
+				.all([
+					args.lakeBucketArn,
+					args.siteBucketArn,
+					args.manifestTableArn,
+					args.registryTableArn,
+				])
+				.apply(([lake, site, manifest, registry]) =>
+					JSON.stringify(
+						policyDocument([
+							...accessStatements(REPORT_ACCESS, {
+								lakeBucketArn: lake,
+								manifestTableArn: manifest,
+								registryTableArn: registry,
+							}),
+							...siteStatements(site),
+						]),
+					),
+				),
+		},
+		child,
+	);
+	return role;
+}
+
+/** The Fargate task definition of the report container, with its environment (runtime/contract.ts names). */
+function reportTaskDefinition(
+	name: string,
+	args: ReportBuildArgs,
+	t: {
+		size: { cpu: number; memoryMb: number; storageGiB: number };
+		imageUri: pulumi.Output<string>;
+		logGroupName: pulumi.Output<string>;
+		executionRoleArn: pulumi.Output<string>;
+		taskRoleArn: pulumi.Output<string>;
+	},
+	child: pulumi.ResourceOptions,
+): aws.ecs.TaskDefinition {
+	const region = aws.getRegionOutput({}, child).region;
+	return new aws.ecs.TaskDefinition(
+		`${name}-task`,
+		{
+			family: `spanishgas-${pulumi.getStack()}-report`,
+			requiresCompatibilities: ["FARGATE"],
+			networkMode: "awsvpc",
+			cpu: String(t.size.cpu),
+			memory: String(t.size.memoryMb),
+			ephemeralStorage: { sizeInGib: t.size.storageGiB },
+			runtimePlatform: {
+				operatingSystemFamily: "LINUX",
+				cpuArchitecture: "X86_64",
+			},
+			executionRoleArn: t.executionRoleArn,
+			taskRoleArn: t.taskRoleArn,
+			containerDefinitions: pulumi
+				.all([
+					t.imageUri,
+					args.lakeBucketName,
+					args.siteBucketName,
+					args.manifestTableName,
+					args.registryTableName,
+					t.logGroupName,
+					region,
+				])
+				.apply(([image, lake, site, manifest, registry, logs, reg]) =>
+					JSON.stringify([
+						{
+							name: REPORT_CONTAINER,
+							image,
+							essential: true,
+							environment: [
+								{ name: PLATFORM_ENV.lakeBucket, value: lake },
+								{ name: REPORT_TASK_ENV.siteBucket, value: site },
+								{ name: PLATFORM_ENV.stateTable, value: manifest },
+								{ name: PLATFORM_ENV.registryTable, value: registry },
+								{ name: "EVIDENCE_SEND_ANONYMOUS_USAGE_STATS", value: "no" },
+							],
+							logConfiguration: {
+								logDriver: "awslogs",
+								options: {
+									"awslogs-group": logs,
+									"awslogs-region": reg,
+									"awslogs-stream-prefix": "report",
+								},
+							},
+							readonlyRootFilesystem: false,
+						},
+					]),
+				),
+			tags: args.tags,
+		},
+		child,
+	);
 }

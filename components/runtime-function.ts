@@ -1,5 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { PLATFORM_ENV } from "../runtime/contract.ts";
 import { STAGE_NODE_OPTIONS } from "../runtime/pipeline/node-options.ts";
 import {
 	accessStatements,
@@ -190,10 +191,12 @@ export class RuntimeFunction extends pulumi.ComponentResource {
 
 		const environment: Record<string, pulumi.Input<string>> = {
 			NODE_OPTIONS: STAGE_NODE_OPTIONS,
-			LAKE_BUCKET: r.lakeBucketName,
-			STATE_TABLE: r.manifestTableName,
-			REGISTRY_TABLE: r.registryTableName,
-			...(r.alertTopicArn ? { ALERT_TOPIC_ARN: r.alertTopicArn } : {}),
+			[PLATFORM_ENV.lakeBucket]: r.lakeBucketName,
+			[PLATFORM_ENV.stateTable]: r.manifestTableName,
+			[PLATFORM_ENV.registryTable]: r.registryTableName,
+			...(r.alertTopicArn
+				? { [PLATFORM_ENV.alertTopicArn]: r.alertTopicArn }
+				: {}),
 			...args.environment,
 		};
 		this.function = new aws.lambda.CallbackFunction(

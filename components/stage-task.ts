@@ -1,5 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { PLATFORM_ENV, TASK_ENV } from "../runtime/contract.ts";
 import {
 	ECS_CAPABLE_STAGES,
 	type EcsCapableStage,
@@ -7,7 +8,6 @@ import {
 } from "../runtime/pipeline/definition.ts";
 import { STAGE_NODE_OPTIONS } from "../runtime/pipeline/node-options.ts";
 import { STAGE_TASK_SIZING as TASK_SIZING } from "../runtime/pipeline/stages/index.ts";
-import { TASK_ENV } from "../runtime/pipeline/task-contract.ts";
 import {
 	accessStatements,
 	assumeRolePolicy,
@@ -84,10 +84,12 @@ export function stageTaskEnvironment(
 ): Array<{ name: string; value: string }> {
 	const vars: Record<string, string> = {
 		NODE_OPTIONS: STAGE_NODE_OPTIONS,
-		LAKE_BUCKET: r.lakeBucketName,
-		STATE_TABLE: r.manifestTableName,
-		REGISTRY_TABLE: r.registryTableName,
-		...(r.alertTopicArn ? { ALERT_TOPIC_ARN: r.alertTopicArn } : {}),
+		[PLATFORM_ENV.lakeBucket]: r.lakeBucketName,
+		[PLATFORM_ENV.stateTable]: r.manifestTableName,
+		[PLATFORM_ENV.registryTable]: r.registryTableName,
+		...(r.alertTopicArn
+			? { [PLATFORM_ENV.alertTopicArn]: r.alertTopicArn }
+			: {}),
 		...environment,
 		[TASK_ENV.stage]: stage,
 	};

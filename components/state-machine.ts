@@ -1,5 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { REPORT_TASK_ENV } from "../runtime/contract.ts";
 import {
 	buildDefinition,
 	type DefinitionOptions,
@@ -77,8 +78,8 @@ export function reportTaskParameters(
 				{
 					Name: t.containerName,
 					Environment: [
-						{ Name: "RUN_ID", "Value.$": "$.runId" },
-						{ Name: "BATCH_ID", "Value.$": "$.batchId" },
+						{ Name: REPORT_TASK_ENV.runId, "Value.$": "$.runId" },
+						{ Name: REPORT_TASK_ENV.batchId, "Value.$": "$.batchId" },
 					],
 				},
 			],
@@ -141,6 +142,8 @@ export interface StateMachineArgs {
 	retryIntervalSeconds?: number;
 	/** INLINE (default) or DISTRIBUTED (shard list and results in S3, beyond ≈ 1,500 shards). */
 	mapMode?: "INLINE" | "DISTRIBUTED";
+	/** The experiment ladder as a parallel branch beside Train (default true); false leaves it out. */
+	ladder?: boolean;
 	/** State machine name (must be known up front for the Distributed Map's self-permission). Default `spanishgas-<stack>`. */
 	name?: string;
 	/** Execution log retention in days. Default 30. */
@@ -448,6 +451,7 @@ export class StateMachine extends pulumi.ComponentResource {
 					retryIntervalSeconds: args.retryIntervalSeconds,
 					mapMode,
 					lakeBucket,
+					without: args.ladder === false ? ["Ladder"] : [],
 					publishReport: {
 						resource: ECS_RUN_TASK_SYNC,
 						parameters: reportTaskParameters(r as Resolved<ReportTaskTarget>),

@@ -7,7 +7,7 @@
  */
 import { Command, InvalidArgumentError } from "commander";
 import { registerReportCommand } from "./commands/report-command.ts";
-import { DEFAULT_PROMOTION_MARGIN } from "./model/registry.ts";
+import { RUN_DEFAULTS } from "./contract.ts";
 import { DEFAULT_TOLERANCES } from "./monitoring/quality.ts";
 
 function positiveInt(name: string) {
@@ -63,9 +63,9 @@ program
 	)
 	.option(
 		"--seed <n>",
-		"seed of the generated batch",
+		"seed of the generated batch, the split and the model",
 		positiveInt("--seed"),
-		42,
+		RUN_DEFAULTS.seed,
 	)
 	.option(
 		"--data <dir>",
@@ -76,7 +76,7 @@ program
 		"--shards <n>",
 		"consumption shards for the bronze Map",
 		positiveInt("--shards"),
-		8,
+		RUN_DEFAULTS.shardCount,
 	)
 	.option(
 		"--concurrency <n>",
@@ -87,23 +87,27 @@ program
 	.option(
 		"--mode <mode>",
 		"auto (train when no champion, else score) | train | score",
-		"auto",
+		RUN_DEFAULTS.mode,
 	)
 	.option(
 		"--gate <pr_auc>",
 		"promotion gate on test PR-AUC",
 		nonNegative("--gate"),
-		0.7,
+		RUN_DEFAULTS.gate,
 	)
 	.option(
 		"--promotion-margin <pr_auc>",
-		`a candidate becomes champion only if its test PR-AUC beats the champion's on the same rows by this much (default ${DEFAULT_PROMOTION_MARGIN}; docs/models.md "Promotion")`,
+		`a candidate becomes champion only if its test PR-AUC beats the champion's on the same rows by this much (default ${RUN_DEFAULTS.promotionMargin}; docs/models.md "Promotion")`,
 		nonNegative("--promotion-margin"),
 	)
 	.option(
 		"--force",
 		"run even if the manifest shows a run of this batch still started (e.g. after a crash)",
 		false,
+	)
+	.option(
+		"--no-ladder",
+		"do not run the experiment ladder beside Train (docs/models.md)",
 	)
 	.option(
 		"--no-report",
@@ -142,7 +146,7 @@ program
 		positiveInt("--customers"),
 		20_099,
 	)
-	.option("--seed <n>", "random seed", positiveInt("--seed"), 42)
+	.option("--seed <n>", "random seed", positiveInt("--seed"), RUN_DEFAULTS.seed)
 	.option(
 		"--out <dir>",
 		"output folder (default: <data>/raw/default-<customers>-s<seed>)",
@@ -174,7 +178,12 @@ program
 		"data lake root",
 		process.env.SPANISHGAS_DATA_DIR ?? "data",
 	)
-	.option("--seed <n>", "split and model seed", positiveInt("--seed"), 42)
+	.option(
+		"--seed <n>",
+		"split and model seed",
+		positiveInt("--seed"),
+		RUN_DEFAULTS.seed,
+	)
 	.action(async (o) => {
 		const { experimentsCommand } = await import(
 			"./model/experiments-command.ts"

@@ -100,3 +100,86 @@ export class GuardrailError extends Error {
 export class TransientIOError extends Error {
 	override readonly name = "TransientIOError";
 }
+
+/** The key names no object. Permanent (the state machine does not retry it). */
+export class ObjectNotFoundError extends Error {
+	override readonly name = "ObjectNotFoundError";
+	constructor(
+		readonly key: string,
+		/** Where it was looked for (folder or s3://bucket/prefix). */
+		readonly store: string,
+	) {
+		super(`${store}: no object "${key}"`);
+	}
+}
+
+/** A key that is empty, absolute or climbs out of the store ("../x"). Permanent. */
+export class InvalidObjectKeyError extends Error {
+	override readonly name = "InvalidObjectKeyError";
+	constructor(
+		readonly key: string,
+		readonly problem: string,
+	) {
+		super(`invalid object key "${key}": ${problem}`);
+	}
+}
+
+/**
+ * Every typed error class of the runtime, by its `name`. An error that crosses
+ * a boundary as data (a worker thread's message, a stage's JSON failure) is
+ * rebuilt from this table, so `instanceof` and the class's own fields survive
+ * and the state machine's Retry/Catch still match its name. A new typed error
+ * is added here.
+ */
+export const TYPED_ERRORS = {
+	RawContractError,
+	DataQualityError,
+	InvalidHourlyRowsError,
+	ModelInputError,
+	GuardrailError,
+	TransientIOError,
+	ObjectNotFoundError,
+	InvalidObjectKeyError,
+} as const;
+
+/** An error as plain structured-cloneable data: its name, message, stack and own fields. */
+export interface SerializedError {
+	name: string;
+	message: string;
+	stack?: string;
+	/** The error's own enumerable fields (e.g. RawContractError's location), cloneable data only. */
+	fields?: Record<string, unknown>;
+}
+
+/** Turns any thrown value into SerializedError (a non-Error becomes an Error named "Error"). */
+export function serializeError(e: unknown): SerializedError {
+	const err = e instanceof Error ? e : new Error(String(e));
+	const fields: Record<string, unknown> = {};
+	for (const [k, v] of Object.entries(err))
+		if (k !== "name" && typeof v !== "function") fields[k] = v;
+	return { name: err.name, message: err.message, stack: err.stack, fields };
+}
+
+/**
+ * Rebuilds a SerializedError: an instance of the TYPED_ERRORS class of that
+ * name (without running its constructor, whose message the payload already
+ * holds) carrying the same fields, or a plain Error with that name.
+ */
+export function deserializeError(s: SerializedError): Error {
+	const cls = (TYPED_ERRORS as Record<string, { prototype: Error }>)[s.name];
+	const err: Error = cls ? Object.create(cls.prototype) : new Error(s.message);
+	Object.assign(err, s.fields ?? {});
+	for (const [k, v] of [
+		["name", s.name],
+		["message", s.message],
+		["stack", s.stack],
+	] as const)
+		if (v !== undefined)
+			Object.defineProperty(err, k, {
+				value: v,
+				writable: k !== "name",
+				configurable: true,
+				enumerable: k === "name" && cls !== undefined,
+			});
+	return err;
+}

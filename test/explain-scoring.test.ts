@@ -33,6 +33,7 @@ import {
 	recommend,
 } from "../runtime/scoring/recommendations.ts";
 import { scoreCustomers } from "../runtime/scoring/score.ts";
+import { IN_FAST_SUBSET } from "./support/fast-subset.ts";
 import { makeGold } from "./support/gold-fixture.ts";
 
 const gold = makeGold({ rows: 1500, seed: 5 });
@@ -107,35 +108,39 @@ describe("explainCustomers", () => {
 		expect(explainCustomers(gold, logistic.artifact)).toBeUndefined();
 	});
 
-	it("explains a CART champion in raw-score units; a default forest is too costly to explain here", async () => {
-		const registry = new LocalModelRegistry(root);
-		const cart = await trainAndRegister(gold, {
-			runId: "run-c",
-			registry,
-			gate: 0,
-			seed: 3,
-			algorithm: "cart",
-		});
-		const e = explainCustomers(gold, cart.artifact);
-		if (!e) throw new Error("no explanation for a CART champion");
-		expect(e.output).toBe("probability");
-		const F = e.features.length;
-		for (let i = 0; i < gold.numRows(); i++) {
-			let total = e.bias;
-			for (let g = 0; g < F; g++) total += e.values[i * F + g];
-			expect(Math.abs(total - e.raw[i])).toBeLessThan(1e-9);
-		}
-		const forest = await trainAndRegister(gold, {
-			runId: "run-f",
-			registry,
-			gate: 0,
-			seed: 3,
-			algorithm: "random_forest",
-		});
-		const explainer = treeExplainerFor(forest.artifact.model);
-		expect(explainer?.costPerRow).toBeGreaterThan(MAX_EXPLAIN_COST_PER_ROW);
-		expect(explainCustomers(gold, forest.artifact)).toBeUndefined();
-	});
+	// Trains a full-size CART: the full suite only (test/support/fast-subset.ts).
+	it.skipIf(IN_FAST_SUBSET)(
+		"explains a CART champion in raw-score units; a default forest is too costly to explain here",
+		async () => {
+			const registry = new LocalModelRegistry(root);
+			const cart = await trainAndRegister(gold, {
+				runId: "run-c",
+				registry,
+				gate: 0,
+				seed: 3,
+				algorithm: "cart",
+			});
+			const e = explainCustomers(gold, cart.artifact);
+			if (!e) throw new Error("no explanation for a CART champion");
+			expect(e.output).toBe("probability");
+			const F = e.features.length;
+			for (let i = 0; i < gold.numRows(); i++) {
+				let total = e.bias;
+				for (let g = 0; g < F; g++) total += e.values[i * F + g];
+				expect(Math.abs(total - e.raw[i])).toBeLessThan(1e-9);
+			}
+			const forest = await trainAndRegister(gold, {
+				runId: "run-f",
+				registry,
+				gate: 0,
+				seed: 3,
+				algorithm: "random_forest",
+			});
+			const explainer = treeExplainerFor(forest.artifact.model);
+			expect(explainer?.costPerRow).toBeGreaterThan(MAX_EXPLAIN_COST_PER_ROW);
+			expect(explainCustomers(gold, forest.artifact)).toBeUndefined();
+		},
+	);
 
 	it("global importance is the mean |contribution| per feature, most important first", () => {
 		const e = explainCustomers(gold, model());

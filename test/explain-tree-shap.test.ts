@@ -23,13 +23,14 @@ import {
 } from "../runtime/model/explain/shap-tree.ts";
 import { treeShapRow } from "../runtime/model/explain/tree-shap.ts";
 import { createLearner, loadModel } from "../runtime/model/learners/index.ts";
-import { syntheticTask } from "../runtime/model/learners/synthetic-task.ts";
 import {
 	toLibraryMatrix,
 	type XgbState,
 } from "../runtime/model/learners/xgboost.ts";
 import { parseXgbModel } from "../runtime/model/learners/xgboost-model.ts";
 import type { Matrix, SerializedModel } from "../runtime/model/types.ts";
+import { IN_FAST_SUBSET } from "./support/fast-subset.ts";
+import { syntheticTask } from "./support/synthetic-task.ts";
 
 const tree = (t: {
 	feature: number[];
@@ -290,34 +291,38 @@ describe("TreeSHAP on real ml-xgboost boosters", () => {
 		).toBeGreaterThan(0);
 	});
 
-	it("contributions + bias = the margin to 1e-9, and the margin is the one predictProba scores", async () => {
-		// The default champion size: 600 rounds, depth 3, 56 columns.
-		const task = syntheticTask(3000, 56, 5);
-		const s = await trainXgb(task.X, task.y, {});
-		expect(s.params).toMatchObject({ n_rounds: 600, max_depth: 3 });
-		const explainer = treeExplainerFor(s);
-		if (!explainer) throw new Error("no explainer for xgboost");
-		const c = explainer.explain(task.X);
-		const lib = toLibraryMatrix(task.X);
-		const proba = loadModel(s).predictProba(task.X);
-		let worst = 0;
-		for (let i = 0; i < task.X.rows; i++) {
-			const x = lib.subarray(i * 56, (i + 1) * 56);
-			const total = sum(rowOf(c.values, i, 56));
-			worst = Math.max(
-				worst,
-				Math.abs(total - ensembleOutput(explainer.ensemble, x)),
-			);
-			// Same leaves as the project's predictor: its float32 arithmetic is reproduced bit for bit.
-			expect(float32Probability(explainer.ensemble, x)).toBe(proba[i]);
-			expect(c.raw[i]).toBe(proba[i]);
-			expect(Math.abs(1 / (1 + Math.exp(-total)) - proba[i])).toBeLessThan(
-				1e-6,
-			);
-		}
-		expect(worst).toBeLessThan(1e-9);
-		expect(c.values[56]).toBe(c.bias);
-	});
+	// At the champion's size: the full suite only (test/support/fast-subset.ts).
+	it.skipIf(IN_FAST_SUBSET)(
+		"contributions + bias = the margin to 1e-9, and the margin is the one predictProba scores",
+		async () => {
+			// The default champion size: 600 rounds, depth 3, 56 columns.
+			const task = syntheticTask(3000, 56, 5);
+			const s = await trainXgb(task.X, task.y, {});
+			expect(s.params).toMatchObject({ n_rounds: 600, max_depth: 3 });
+			const explainer = treeExplainerFor(s);
+			if (!explainer) throw new Error("no explainer for xgboost");
+			const c = explainer.explain(task.X);
+			const lib = toLibraryMatrix(task.X);
+			const proba = loadModel(s).predictProba(task.X);
+			let worst = 0;
+			for (let i = 0; i < task.X.rows; i++) {
+				const x = lib.subarray(i * 56, (i + 1) * 56);
+				const total = sum(rowOf(c.values, i, 56));
+				worst = Math.max(
+					worst,
+					Math.abs(total - ensembleOutput(explainer.ensemble, x)),
+				);
+				// Same leaves as the project's predictor: its float32 arithmetic is reproduced bit for bit.
+				expect(float32Probability(explainer.ensemble, x)).toBe(proba[i]);
+				expect(c.raw[i]).toBe(proba[i]);
+				expect(Math.abs(1 / (1 + Math.exp(-total)) - proba[i])).toBeLessThan(
+					1e-6,
+				);
+			}
+			expect(worst).toBeLessThan(1e-9);
+			expect(c.values[56]).toBe(c.bias);
+		},
+	);
 
 	it("reads the covers the booster saved (sum of hessians: the root's is the weight of the rows seen)", () => {
 		const parsed = parseXgbModel(

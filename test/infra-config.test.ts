@@ -52,7 +52,11 @@ describe("stack configuration", () => {
 			protect: false,
 			report: { rateLimit: 300, sessionMinutes: 60 },
 			lake: { rawRetentionDays: 90 },
+			ladder: true,
 		});
+		expect(
+			parseStackConfig({ alertEmail: "a@b.example", ladder: "false" }).ladder,
+		).toBe(false);
 	});
 
 	const bad: Array<[string, Record<string, string>, RegExp]> = [

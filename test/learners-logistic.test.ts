@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { createLearner } from "../runtime/model/learners/index.ts";
 import { fitLogistic } from "../runtime/model/learners/logistic.ts";
-import { syntheticTask } from "../runtime/model/learners/synthetic-task.ts";
 import type { Matrix } from "../runtime/model/types.ts";
+import { syntheticTask } from "./support/synthetic-task.ts";
 
 const col = (xs: number[]): Matrix => ({
 	rows: xs.length,

@@ -1,7 +1,6 @@
 import { DecisionTreeClassifier } from "ml-cart";
 import { describe, expect, it } from "vitest";
 import { createLearner } from "../runtime/model/learners/index.ts";
-import { syntheticTask } from "../runtime/model/learners/synthetic-task.ts";
 import {
 	binMatrix,
 	binOf,
@@ -9,6 +8,7 @@ import {
 } from "../runtime/model/learners/tree/binning.ts";
 import { averagePrecision } from "../runtime/model/metrics.ts";
 import type { Matrix } from "../runtime/model/types.ts";
+import { syntheticTask } from "./support/synthetic-task.ts";
 
 function matrix(rows: number[][]): Matrix {
 	const cols = rows[0].length;
@@ -150,12 +150,11 @@ describe("CART", () => {
 			);
 		}
 		const M = matrix(rows);
-		const gini = (pred: number[]) => {
-			// weighted Gini of the leaves (lower is better), leaves identified by predicted value
-			const leaves = new Map<number, number[]>();
-			pred.forEach((p, i) => {
-				leaves.set(p, [...(leaves.get(p) ?? []), y[i]]);
-			});
+		/** Weighted Gini of a partition of the rows (lower is better), leaves given by a key per row. */
+		const gini = (leafKey: ArrayLike<number | string>) => {
+			const leaves = new Map<number | string, number[]>();
+			for (let i = 0; i < y.length; i++)
+				leaves.set(leafKey[i], [...(leaves.get(leafKey[i]) ?? []), y[i]]);
 			let g = 0;
 			for (const ys of leaves.values()) {
 				const q = ys.reduce((a, b) => a + b, 0) / ys.length;
@@ -163,32 +162,52 @@ describe("CART", () => {
 			}
 			return g;
 		};
-		const opts = {
-			seed: 1,
-			params: { class_weight: "none", max_depth: 2, min_samples_split: 4 },
+		/** The leaf of ml-cart's tree a row reaches, as its left/right path. */
+		const mlCartLeaf = (tree: DecisionTreeClassifier, row: number[]) => {
+			let node = tree.root;
+			let path = "";
+			while (node.left && node.right) {
+				const left = row[node.splitColumn] < node.splitValue;
+				path += left ? "L" : "R";
+				node = left ? node.left : node.right;
+			}
+			return path;
 		};
-		// depth 2: both agree exactly
-		const ref2 = new DecisionTreeClassifier({
-			gainFunction: "gini",
-			maxDepth: 2,
-			minNumSamples: 3,
-			gainThreshold: 0,
-		});
-		ref2.train(rows, y);
-		const ours2 = (
-			await createLearner("cart").fit(M, Uint8Array.from(y), opts)
-		).predictProba(M);
+		const mlCart = (maxDepth: number) => {
+			const t = new DecisionTreeClassifier({
+				gainFunction: "gini",
+				maxDepth,
+				minNumSamples: 3,
+				gainThreshold: 0,
+			});
+			t.train(rows, y);
+			return t;
+		};
+		// Our leaves are told apart by their value (leaves of equal share merge
+		// without changing the weighted Gini).
+		const ours = async (max_depth: number) =>
+			(
+				await createLearner("cart").fit(M, Uint8Array.from(y), {
+					seed: 1,
+					params: { class_weight: "none", max_depth, min_samples_split: 4 },
+				})
+			).predictProba(M);
+
+		// depth 2: both agree exactly (same partition, same class per row)
+		const ref2 = mlCart(2);
+		const ours2 = await ours(2);
 		expect(Array.from(ours2, (v) => (v > 0.5 ? 1 : 0))).toEqual(
 			ref2.predict(rows),
 		);
-		// depth 3: ml-cart takes a worse third split (feature 2, gain 0.008) than the best (feature 3, gain 0.034)
-		const ours3 = (
-			await createLearner("cart").fit(M, Uint8Array.from(y), {
-				...opts,
-				params: { ...opts.params, max_depth: 3 },
-			})
-		).predictProba(M);
-		expect(gini(Array.from(ours3))).toBeLessThan(gini(Array.from(ours2)));
+		const refLeaves2 = rows.map((r) => mlCartLeaf(ref2, r));
+		expect(gini(Array.from(ours2))).toBeCloseTo(gini(refLeaves2), 12);
+		// depth 3, trained on both: ml-cart takes a worse third split (feature 2,
+		// gain 0.008) than the best (feature 3, gain 0.034), which we find.
+		const ref3 = mlCart(3);
+		const refLeaves3 = rows.map((r) => mlCartLeaf(ref3, r));
+		const ours3 = await ours(3);
+		expect(new Set(refLeaves3).size).toBeGreaterThan(new Set(refLeaves2).size);
+		expect(gini(Array.from(ours3))).toBeLessThan(gini(refLeaves3) - 0.004);
 	});
 
 	it("balanced class weights give the hand-computed weighted leaf shares", async () => {

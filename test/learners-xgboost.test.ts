@@ -7,7 +7,6 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { ModelInputError } from "../runtime/errors.ts";
 import { createLearner, loadModel } from "../runtime/model/learners/index.ts";
-import { syntheticTask } from "../runtime/model/learners/synthetic-task.ts";
 import {
 	loadLibrary,
 	predictWithLibrary,
@@ -23,6 +22,7 @@ import type {
 	Matrix,
 	SerializedModel,
 } from "../runtime/model/types.ts";
+import { syntheticTask } from "./support/synthetic-task.ts";
 
 const { X, y } = syntheticTask(600, 8, 11);
 const SMALL = { n_rounds: 40 };

@@ -7,11 +7,8 @@ import {
 	loadModel,
 	workerThreadsAvailable,
 } from "../runtime/model/learners/index.ts";
-import {
-	sliceRows,
-	syntheticTask,
-} from "../runtime/model/learners/synthetic-task.ts";
 import type { Algorithm, FitOptions, Matrix } from "../runtime/model/types.ts";
+import { sliceRows, syntheticTask } from "./support/synthetic-task.ts";
 
 const all = syntheticTask(1200, 10, 2);
 const train = sliceRows(all.X, all.y, 0, 900);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { ModelInputError } from "../runtime/errors.ts";
+import { testMetrics } from "../runtime/model/evaluate.ts";
 import {
 	averagePrecision,
 	classificationMetrics,
@@ -8,6 +9,7 @@ import {
 	rocAuc,
 	rocCurve,
 } from "../runtime/model/metrics.ts";
+import { gateDecision } from "../runtime/model/registry.ts";
 
 // scikit-learn's documented example (precision_recall_curve / roc_auc_score docs).
 const Y = [0, 0, 1, 1];
@@ -118,8 +120,19 @@ describe("single class and bad input", () => {
 		expect(m.f1).toBe(0);
 		expect(m.accuracy).toBe(0.5);
 		expect(m.rocAuc).toBeNaN();
-		// a NaN metric never passes a gate
-		expect(m.prAuc >= 0.7).toBe(false);
+	});
+	it("a test split without positives (PR-AUC NaN) never passes the promotion gate, whatever the minimum", () => {
+		const noPositives = testMetrics(
+			Uint8Array.from([0, 0, 0]),
+			[0.2, 0.9, 0.4],
+			0.5,
+		);
+		expect(noPositives.pr_auc).toBeNaN();
+		for (const minimum of [0.7, 0, -1]) {
+			const gate = gateDecision(noPositives, minimum);
+			expect(gate.passed).toBe(false);
+			expect(gate.value).toBeNaN();
+		}
 	});
 	it("rejects mismatched lengths, non-binary labels and non-finite scores", () => {
 		expect(() => rocAuc([0, 1], [0.1])).toThrow(ModelInputError);

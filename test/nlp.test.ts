@@ -309,7 +309,8 @@ describe("lexicon sentiment scorer", () => {
 		expect(scoresFromCompound(-0.6).negative).toBeGreaterThan(0.99);
 	});
 
-	it("is deterministic and fast on 20,099 texts", async () => {
+	// Its speed is measured by the bench (bench/sentiment.ts), not asserted here.
+	it("is deterministic on 20,099 texts", async () => {
 		const base = [
 			"Customer not satisfied with bill",
 			"Routine follow-up, all good",
@@ -320,10 +321,8 @@ describe("lexicon sentiment scorer", () => {
 			{ length: 20_099 },
 			(_, i) => `${base[i % 3]} ref ${i % 700}`,
 		);
-		const t0 = performance.now();
 		const a = await scorer.score(texts);
-		const seconds = (performance.now() - t0) / 1000;
-		expect(seconds).toBeLessThan(5); // ≈ 2,100 distinct notes × ≈ 0.25 ms; generous because the 2 cores are shared
+		expect(a).toHaveLength(texts.length);
 		expect(await createSentimentScorer().score(texts.slice(0, 500))).toEqual(
 			a.slice(0, 500),
 		);

@@ -18,6 +18,7 @@ import { LocalModelRegistry } from "../runtime/model/registry.ts";
 import { executeRun } from "../runtime/pipeline/execute.ts";
 import { ProgressDisplay } from "../runtime/pipeline/progress.ts";
 import { generateBatch } from "../runtime/synth/generate.ts";
+import { inListOrder, TRAINING_RUN_STAGES } from "./support/stage-order.ts";
 
 const CUSTOMERS = 600;
 let root: string;
@@ -51,19 +52,22 @@ describe("local pipeline run", () => {
 		expect(r.ok, JSON.stringify(r.record?.history)).toBe(true);
 		firstRunId = r.runId;
 		expect(r.record?.status).toBe("succeeded");
-		expect(r.record?.stages.map((s) => s.stage)).toEqual([
-			"ValidateRaw",
-			"BronzeReduce",
-			"Silver",
-			"Gold",
-			"PlanModel",
-			"Train",
-			"Score",
-			"Recommend",
-			"Drift",
-			"PublishReport",
-			"MarkSucceeded",
-		]);
+		// Train and the ladder run side by side (either may finish first), both before Score.
+		const stages = r.record?.stages.map((s) => s.stage) ?? [];
+		expect(inListOrder(stages)).toEqual(TRAINING_RUN_STAGES);
+		expect(stages.indexOf("Score")).toBeGreaterThan(
+			Math.max(stages.indexOf("Train"), stages.indexOf("Ladder")),
+		);
+		// The ladder's rungs are in the lake for the report: every experiment × algorithm and the baselines.
+		const ladder = await readParquetFile(
+			lake.tablePath(r.runId, "models", "experiments"),
+		);
+		const ladderRecord = r.record?.stages.find((s) => s.stage === "Ladder");
+		expect(ladder.numRows()).toBe(ladderRecord?.rows?.experiments);
+		expect(ladder.numRows()).toBeGreaterThanOrEqual(9 * 4);
+		expect(
+			new Set(Array.from(ladder.array("experiment") as ArrayLike<string>)).size,
+		).toBeGreaterThanOrEqual(9);
 		const gold = await readParquetFile(
 			lake.tablePath(r.runId, "gold", "gold_customer"),
 		);
@@ -185,6 +189,25 @@ describe("local pipeline run", () => {
 		expect(
 			alerts.some((a) => a.kind === "drift_detected" && a.runId === r.runId),
 		).toBe(true);
+		// The drifted batch carries labels and was scored by the champion: its
+		// realized performance is measured and stored (docs/realized-performance.md).
+		const score = r.record?.stages.find((s) => s.stage === "Score")?.detail as
+			| { realized?: { customers: number; belowGate: boolean } | null }
+			| undefined;
+		expect(score?.realized?.customers).toBe(CUSTOMERS);
+		const realized = JSON.parse(
+			await readFile(
+				lake.docPath(r.runId, "monitoring", "realized_performance"),
+				"utf8",
+			),
+		);
+		expect(realized.customers).toBe(CUSTOMERS);
+		expect(realized.prAuc).toBeGreaterThan(0);
+		expect(
+			alerts.some(
+				(a) => a.kind === "realized_below_gate" && a.runId === r.runId,
+			),
+		).toBe(realized.belowGate);
 	});
 
 	it("fails a corrupted batch with the file, row and column, and leaves latest untouched", async () => {

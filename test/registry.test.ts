@@ -3,88 +3,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { ModelInputError } from "../runtime/errors.ts";
-import type {
-	Evaluation,
-	ModelArtifact,
-	TestMetrics,
-} from "../runtime/model/artifact.ts";
+import { gateDecision, LocalModelRegistry } from "../runtime/model/registry.ts";
 import {
-	gateDecision,
-	LocalModelRegistry,
-	type RegistryCandidate,
-} from "../runtime/model/registry.ts";
-
-function metrics(pr_auc: number): TestMetrics {
-	return {
-		pr_auc,
-		roc_auc: 0.9,
-		precision: 0.5,
-		recall: 0.7,
-		f1: 0.58,
-		accuracy: 0.9,
-		threshold: 0.3,
-		confusion: { tp: 7, fp: 7, tn: 83, fn: 3 },
-	};
-}
-
-function candidate(
-	prAuc: number,
-	runId: string,
-	gate = 0.7,
-): RegistryCandidate {
-	const m = metrics(prAuc);
-	const artifact: ModelArtifact = {
-		kind: "spanishgas-churn-model",
-		format: 1,
-		experiment: "E5_full",
-		algorithm: "xgboost",
-		features: ["tenure_months"],
-		preprocessor: {
-			format: 1,
-			features: ["tenure_months"],
-			standardize: false,
-			numeric: [{ name: "tenure_months", median: 3 }],
-			categorical: [],
-			columns: ["tenure_months"],
-		},
-		model: {
-			algorithm: "xgboost",
-			format: 1,
-			params: {},
-			columns: ["tenure_months"],
-			state: { runId },
-		},
-		calibration: { method: "platt", a: -3, b: 1 },
-		threshold: {
-			threshold: 0.3,
-			rule: "precision_at_recall",
-			minRecall: 0.7,
-			precision: 0.5,
-			recall: 0.7,
-			f1: 0.58,
-		},
-		metadata: {
-			runId,
-			trainedAt: "2026-01-01T00:00:00Z",
-			seed: 1,
-			productionModel: "full_train",
-			rows: { train: 80, subTrain: 60, holdout: 20, test: 20 },
-			positiveRate: 0.1,
-		},
-	};
-	const evaluation: Evaluation = {
-		metrics: m,
-		curves: {
-			pr: { precision: [1], recall: [0], thresholds: [] },
-			roc: { fpr: [0], tpr: [0], thresholds: [] },
-		},
-		calibrationCheck: {
-			holdout: { meanProba: 0.1, churnRate: 0.1 },
-			test: { meanProba: 0.1, churnRate: 0.1, brier: 0.05 },
-		},
-	};
-	return { artifact, evaluation, gate: gateDecision(m, gate), runId };
-}
+	registryCandidate,
+	testMetricsWith,
+} from "./support/registry-scenarios.ts";
 
 describe("local model registry", () => {
 	let root: string;
@@ -96,9 +19,9 @@ describe("local model registry", () => {
 	});
 
 	it("gate: PR-AUC at the minimum passes, below fails, minimum configurable", () => {
-		expect(gateDecision(metrics(0.7)).passed).toBe(true);
-		expect(gateDecision(metrics(0.6999)).passed).toBe(false);
-		expect(gateDecision(metrics(0.6), 0.5)).toEqual({
+		expect(gateDecision(testMetricsWith(0.7)).passed).toBe(true);
+		expect(gateDecision(testMetricsWith(0.6999)).passed).toBe(false);
+		expect(gateDecision(testMetricsWith(0.6), 0.5)).toEqual({
 			metric: "pr_auc",
 			minimum: 0.5,
 			value: 0.6,
@@ -114,7 +37,7 @@ describe("local model registry", () => {
 
 	it("registers every candidate; only promote moves the champion, to an approved one", async () => {
 		const reg = new LocalModelRegistry(root);
-		const v1 = await reg.register(candidate(0.62, "run-1"));
+		const v1 = await reg.register(registryCandidate(0.62, "run-1"));
 		expect(v1).toMatchObject({
 			version: "v0001",
 			status: "rejected",
@@ -122,18 +45,18 @@ describe("local model registry", () => {
 		});
 		expect(await reg.champion()).toBeUndefined();
 
-		const v2 = await reg.register(candidate(0.75, "run-2"));
+		const v2 = await reg.register(registryCandidate(0.75, "run-2"));
 		expect(v2.status).toBe("approved");
 		expect(await reg.champion()).toBeUndefined();
 		await reg.promote("v0002");
 		expect((await reg.champion())?.version).toBe("v0002");
 
 		// A rejected candidate leaves the champion scoring.
-		const v3 = await reg.register(candidate(0.5, "run-3"));
+		const v3 = await reg.register(registryCandidate(0.5, "run-3"));
 		expect(v3.status).toBe("rejected");
 		expect((await reg.champion())?.version).toBe("v0002");
 
-		const v4 = await reg.register(candidate(0.8, "run-4"));
+		const v4 = await reg.register(registryCandidate(0.8, "run-4"));
 		expect((await reg.champion())?.version).toBe("v0002");
 		await reg.promote(v4.version, { ifChampion: "v0002" });
 		expect((await reg.champion())?.version).toBe(v4.version);
@@ -158,9 +81,9 @@ describe("local model registry", () => {
 
 	it("promote rolls back to an approved version and refuses a rejected one", async () => {
 		const reg = new LocalModelRegistry(root);
-		await reg.register(candidate(0.75, "a"));
-		await reg.register(candidate(0.4, "b"));
-		await reg.register(candidate(0.8, "c"));
+		await reg.register(registryCandidate(0.75, "a"));
+		await reg.register(registryCandidate(0.4, "b"));
+		await reg.register(registryCandidate(0.8, "c"));
 		await reg.promote("v0003");
 		await expect(reg.promote("v0002")).rejects.toThrow(
 			/rejected \(below the gate/,
@@ -172,7 +95,7 @@ describe("local model registry", () => {
 	});
 
 	it("persists artifacts and survives a new instance (another process)", async () => {
-		const c = candidate(0.9, "persist");
+		const c = registryCandidate(0.9, "persist");
 		await new LocalModelRegistry(root).register(c);
 		await new LocalModelRegistry(root).promote("v0001");
 		const reg = new LocalModelRegistry(root);
@@ -192,7 +115,7 @@ describe("local model registry", () => {
 		const reg = new LocalModelRegistry(root);
 		const out = await Promise.all(
 			[0.71, 0.72, 0.73, 0.1].map((p, i) =>
-				reg.register(candidate(p, `r${i}`)),
+				reg.register(registryCandidate(p, `r${i}`)),
 			),
 		);
 		expect(new Set(out.map((v) => v.version)).size).toBe(4);

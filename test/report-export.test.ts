@@ -9,11 +9,15 @@ import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Lake } from "../runtime/io/lake.ts";
+import { Lake, lakeKeys, putJson } from "../runtime/io/lake.ts";
 import { LocalRunManifest } from "../runtime/io/manifest.ts";
 import { LocalObjectStore } from "../runtime/io/object-store.ts";
 import { readParquetFile, type Table } from "../runtime/io/tables.ts";
 import { LocalModelRegistry } from "../runtime/model/registry.ts";
+import {
+	REALIZED_PERFORMANCE_DOC,
+	realizedPerformance,
+} from "../runtime/monitoring/realized.ts";
 import { executeRun } from "../runtime/pipeline/execute.ts";
 import type { ReportPublisher } from "../runtime/pipeline/handlers.ts";
 import { REPORTS_DIR } from "../runtime/report/build.ts";
@@ -30,6 +34,7 @@ import {
 } from "../runtime/report/export.ts";
 import { reportPublisher } from "../runtime/report/publish.ts";
 import { generateBatch } from "../runtime/synth/generate.ts";
+import { checkPages } from "./support/page-queries.ts";
 
 // Compile-time check (tsc): the stage publisher fits the pipeline's PublishReport hook.
 const stagePublisher: ReportPublisher = reportPublisher();
@@ -308,6 +313,218 @@ describe("exportReportData", () => {
 		expect(s).toMatchObject({ ladder_rows: 2, ladder_run_id: runId });
 	});
 
+	it("tiers come from runtime/scoring/tiers.ts, at risk included", async () => {
+		const tiers = await rowsOf(exported.outDir, "tiers");
+		expect(tiers).toEqual([
+			{
+				tier: "Low",
+				tier_order: 1,
+				lower_bound: 0,
+				upper_bound: 0.4,
+				at_risk: 0,
+			},
+			{
+				tier: "Medium",
+				tier_order: 2,
+				lower_bound: 0.4,
+				upper_bound: 0.6,
+				at_risk: 0,
+			},
+			{
+				tier: "High",
+				tier_order: 3,
+				lower_bound: 0.6,
+				upper_bound: 0.8,
+				at_risk: 1,
+			},
+			{
+				tier: "Critical",
+				tier_order: 4,
+				lower_bound: 0.8,
+				upper_bound: 1,
+				at_risk: 1,
+			},
+		]);
+		// No page spells the at-risk tiers out in SQL: they read lake.tiers.
+		const pagesDir = join(REPORTS_DIR, "pages");
+		for (const p of await readdir(pagesDir))
+			if (p.endsWith(".md"))
+				expect(await readFile(join(pagesDir, p), "utf8"), p).not.toMatch(
+					/in \('High', 'Critical'\)/,
+				);
+	});
+
+	it("churn drivers: observed churn per level equals a count over gold, with Wilson intervals", async () => {
+		const gold = (
+			await readParquetFile(lake.tablePath(runId, "gold", "gold_customer"))
+		).objects() as Record<string, unknown>[];
+		const drivers = await rowsOf(exported.outDir, "churn_drivers");
+		const [s] = await rowsOf(exported.outDir, "run_summary");
+		expect(s.labelled_customers).toBe(gold.length);
+		for (const dim of [
+			"segment",
+			"renewal_bucket",
+			"tenure_bucket",
+			"sentiment_label",
+			"customer_intent",
+			"sales_channel",
+			"is_high_competition_province",
+			"is_dual_fuel",
+		]) {
+			const rows = drivers.filter((d) => d.dimension === dim);
+			expect(rows.length, dim).toBeGreaterThan(1);
+			expect(
+				rows.reduce((a, r) => a + (r.customers as number), 0),
+				dim,
+			).toBe(gold.length);
+			expect(
+				rows.map((r) => r.level_order),
+				dim,
+			).toEqual(rows.map((_, i) => i + 1));
+			for (const r of rows) {
+				expect(r.churn_rate).toBeCloseTo(
+					(r.churners as number) / (r.customers as number),
+					12,
+				);
+				expect(r.ci_low as number).toBeLessThanOrEqual(r.churn_rate as number);
+				expect(r.ci_high as number).toBeGreaterThanOrEqual(
+					r.churn_rate as number,
+				);
+			}
+		}
+		const sme = gold.filter((g) => g.segment === "SME");
+		const smeRow = drivers.find(
+			(d) => d.dimension === "segment" && d.level === "SME",
+		);
+		expect(smeRow?.customers).toBe(sme.length);
+		expect(smeRow?.churners).toBe(sme.filter((g) => g.churn === 1).length);
+		const dual = drivers.find(
+			(d) => d.dimension === "is_dual_fuel" && d.level === "dual fuel",
+		);
+		expect(dual?.customers).toBe(
+			gold.filter((g) => g.is_dual_fuel === 1).length,
+		);
+		// Buckets follow their months: the expired / shortest bucket first.
+		const renewal = drivers.filter((d) => d.dimension === "renewal_bucket");
+		for (let i = 1; i < renewal.length; i++)
+			expect(renewal[i].value_min as number).toBeGreaterThan(
+				renewal[i - 1].value_min as number,
+			);
+	});
+
+	it("drift distributions: the reference alone on the training run, both sides later", async () => {
+		const first = await rowsOf(exported.outDir, "drift_distributions");
+		expect(first.length).toBeGreaterThan(0);
+		expect(first.every((b) => b.current_share === null)).toBe(true);
+		expect(new Set(first.map((b) => b.feature))).toContain("segment");
+		expect(new Set(first.map((b) => b.feature))).toContain("churn_proba");
+		const seg = first.filter((b) => b.feature === "segment");
+		const gold = (
+			await readParquetFile(lake.tablePath(runId, "gold", "gold_customer"))
+		).objects() as Record<string, unknown>[];
+		for (const b of seg)
+			expect(b.reference_count, String(b.bin)).toBe(
+				gold.filter((g) => g.segment === b.bin).length,
+			);
+		const second = await rowsOf(secondExport.outDir, "drift_distributions");
+		expect(second.every((b) => b.current_share !== null)).toBe(true);
+		const drift = await rowsOf(secondExport.outDir, "drift");
+		const segment = drift.find((d) => d.feature === "segment");
+		expect(segment).toMatchObject({
+			feature_type: "categorical",
+			test: "chi2",
+			effect_metric: "jensen_shannon",
+			effect_threshold: 0.1,
+			alpha: 0.01,
+		});
+	});
+
+	it("realized performance: none on a training run, the Score stage's record and its trend later", async () => {
+		expect(exported.tables.realized_performance).toBe(0);
+		const [s1] = await rowsOf(exported.outDir, "run_summary");
+		expect(s1.realized_run_id).toBeNull();
+		// The record the Score stage writes for a labelled score-mode batch (docs/realized-performance.md).
+		const store = new LocalObjectStore(root);
+		const scores = (
+			await readParquetFile(lake.tablePath(secondRunId, "scored", "scores"))
+		).objects() as {
+			customer_id: string;
+			churn_proba: number;
+			risk_tier: string;
+		}[];
+		const gold = new Map(
+			(
+				(
+					await readParquetFile(
+						lake.tablePath(secondRunId, "gold", "gold_customer"),
+					)
+				).objects() as { customer_id: string; churn: number }[]
+			).map((g) => [g.customer_id, g.churn]),
+		);
+		const perf = realizedPerformance({
+			scores: scores.map((x) => x.churn_proba),
+			labels: scores.map((x) => gold.get(x.customer_id) as number),
+			tiers: scores.map((x) => x.risk_tier),
+			gate: 0.7,
+		});
+		await putJson(
+			store,
+			lakeKeys.doc(secondRunId, "monitoring", REALIZED_PERFORMANCE_DOC),
+			{ modelVersion: "v0001", ...perf },
+		);
+		const r = await exportReportData(
+			{
+				store,
+				manifest: new LocalRunManifest(root),
+				registry: new LocalModelRegistry(root),
+				runId: secondRunId,
+			},
+			join(root, "export-realized"),
+		);
+		const rows = await rowsOf(r.outDir, "realized_performance");
+		const champion = await new LocalModelRegistry(root).get("v0001");
+		expect(rows).toHaveLength(1);
+		expect(rows[0]).toMatchObject({
+			run_id: secondRunId,
+			batch_id: "b2",
+			is_current: 1,
+			customers: CUSTOMERS,
+			churners: perf.churners,
+			pr_auc: perf.prAuc,
+			training_pr_auc: champion?.metrics.pr_auc,
+			below_gate: perf.belowGate ? 1 : 0,
+		});
+		const cal = await rowsOf(r.outDir, "realized_calibration");
+		expect(cal.map((b) => b.bin)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+		expect(cal.reduce((a, b) => a + (b.customers as number), 0)).toBe(
+			CUSTOMERS,
+		);
+		const tiers = await rowsOf(r.outDir, "realized_tiers");
+		expect(tiers.map((t) => t.tier)).toEqual([
+			"Low",
+			"Medium",
+			"High",
+			"Critical",
+		]);
+		expect(tiers.reduce((a, t) => a + (t.churners as number), 0)).toBe(
+			perf.churners,
+		);
+		const [s2] = await rowsOf(r.outDir, "run_summary");
+		expect(s2.realized_run_id).toBe(secondRunId);
+		// Presenting the first run again: the later run's record is not its history.
+		const again = await exportReportData(
+			{
+				store,
+				manifest: new LocalRunManifest(root),
+				registry: new LocalModelRegistry(root),
+				runId,
+			},
+			join(root, "export-first-again"),
+		);
+		expect(again.tables.realized_performance).toBe(0);
+		expect(again.tables.realized_calibration).toBe(0);
+	});
+
 	it("refuses a run that has no scores", async () => {
 		await expect(
 			exportReportData(
@@ -349,10 +566,17 @@ describe("the Evidence project reads exactly the contract", () => {
 			);
 	});
 
+	it("every page query runs on the exported tables and every component names a column of its query", async () => {
+		const pagesDir = join(REPORTS_DIR, "pages");
+		// The training run (no drift comparison, no realized record) and the later run (both).
+		expect(await checkPages(pagesDir, exported.outDir)).toEqual([]);
+		expect(await checkPages(pagesDir, secondExport.outDir)).toEqual([]);
+	});
+
 	it("pages query only contract tables and columns", async () => {
 		const pagesDir = join(REPORTS_DIR, "pages");
 		const pages = (await readdir(pagesDir)).filter((f) => f.endsWith(".md"));
-		expect(pages.length).toBe(9);
+		expect(pages.length).toBe(11);
 		const known = new Set<string>(REPORT_TABLE_NAMES);
 		for (const p of pages) {
 			const text = await readFile(join(pagesDir, p), "utf8");

@@ -9,7 +9,7 @@
  * CI; in CI .ci/run installs Chromium, so the test runs there.
  */
 import { existsSync } from "node:fs";
-import { mkdir, mkdtemp, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
@@ -19,6 +19,8 @@ import { LocalRunManifest } from "../runtime/io/manifest.ts";
 import { LocalObjectStore } from "../runtime/io/object-store.ts";
 import { readParquetFile } from "../runtime/io/tables.ts";
 import { LocalModelRegistry } from "../runtime/model/registry.ts";
+import type { DriftReport } from "../runtime/monitoring/drift.ts";
+import type { RealizedPerformanceDoc } from "../runtime/monitoring/realized.ts";
 import { executeRun } from "../runtime/pipeline/execute.ts";
 import { REPORTS_DIR } from "../runtime/report/build.ts";
 import {
@@ -39,8 +41,10 @@ if (skipReason) console.warn(`report-site browser test skipped: ${skipReason}`);
 /** Every page of the site (route → screenshot name). */
 const PAGES = [
 	["/", "overview"],
+	["/churn-drivers/", "churn-drivers"],
 	["/data-explorer/", "data-explorer"],
 	["/model-performance/", "model-performance"],
+	["/realized-performance/", "realized-performance"],
 	["/experiment-ladder/", "experiment-ladder"],
 	["/drift-monitor/", "drift-monitor"],
 	["/customer-risk/", "customer-risk"],
@@ -266,6 +270,87 @@ describe.skipIf(skipReason !== undefined)(
 				await model.close();
 			}
 		});
+
+		it("the header and the title carry the platform's name and mark, not Evidence's", async () => {
+			const page = await openPage("/churn-drivers/");
+			try {
+				expect(await page.title()).toBe(
+					"Churn drivers · SpanishGas churn platform",
+				);
+				const logo = page.locator("header img").first();
+				expect(await logo.getAttribute("src")).toMatch(
+					/^data:image\/svg\+xml,.*SpanishGas%20churn%20platform/,
+				);
+				const html = await page.content();
+				expect(html).not.toMatch(/wordmark-(black|white)/);
+			} finally {
+				await page.close();
+			}
+		});
+
+		it("churn drivers, drift and realized performance equal the pipeline's outputs", async () => {
+			const lake = new Lake(root);
+			const gold = (
+				await readParquetFile(lake.tablePath(runId, "gold", "gold_customer"))
+			).objects() as { churn: number | null }[];
+			const labelled = gold.filter((g) => g.churn === 0 || g.churn === 1);
+			const drivers = await openPage("/churn-drivers/");
+			try {
+				expect(await figure(drivers, "drivers-labelled")).toBe(
+					labelled.length.toLocaleString("en-US"),
+				);
+				expect(await figure(drivers, "drivers-churners")).toBe(
+					labelled.filter((g) => g.churn === 1).length.toLocaleString("en-US"),
+				);
+			} finally {
+				await drivers.close();
+			}
+			const drift = await openPage("/drift-monitor/");
+			try {
+				const driftPath = lake.docPath(runId, "monitoring", "drift");
+				if (existsSync(driftPath)) {
+					const report = JSON.parse(
+						await readFile(driftPath, "utf8"),
+					) as DriftReport;
+					expect(await figure(drift, "drifted-features")).toBe(
+						String(report.driftedFeatures.length),
+					);
+				} else {
+					// No comparison yet: the champion's reference distributions are shown.
+					const text = await drift
+						.locator('[data-figure="reference-features"]')
+						.textContent({ timeout: 30_000 });
+					expect(text).toContain(gold.length.toLocaleString("en-US"));
+				}
+			} finally {
+				await drift.close();
+			}
+			const realized = await openPage("/realized-performance/");
+			try {
+				const docPath = lake.docPath(
+					runId,
+					"monitoring",
+					"realized_performance",
+				);
+				if (existsSync(docPath)) {
+					const doc = JSON.parse(
+						await readFile(docPath, "utf8"),
+					) as RealizedPerformanceDoc;
+					expect(await figure(realized, "realized-pr-auc")).toBe(
+						doc.prAuc.toFixed(3),
+					);
+					expect(await figure(realized, "realized-customers")).toBe(
+						doc.customers.toLocaleString("en-US"),
+					);
+				} else {
+					await realized
+						.locator('[data-figure="realized-none"]')
+						.waitFor({ state: "visible", timeout: 30_000 });
+				}
+			} finally {
+				await realized.close();
+			}
+		}, 240_000);
 
 		it("customer lookup finds a customer in the browser (offline DuckDB) and shows the pipeline's tier", async () => {
 			const lake = new Lake(root);

@@ -12,6 +12,7 @@ import { type ExecuteOptions, executeRun } from "../pipeline/execute.ts";
 import { ProgressDisplay } from "../pipeline/progress.ts";
 import { newRunId } from "../pipeline/run-id.ts";
 import { DEFAULT_SITE_PREFIX, reportPublisher } from "../report/publish.ts";
+import { mergeFaults } from "../util/faults.ts";
 import { defaultBatchId, generateWithProgress } from "./synth.ts";
 
 export interface RunCommandOptions {
@@ -28,6 +29,8 @@ export interface RunCommandOptions {
 	force: boolean;
 	/** Build the report site in PublishReport (commander's --no-report sets false). */
 	report: boolean;
+	/** Run the experiment ladder beside Train (commander's --no-ladder sets false). */
+	ladder: boolean;
 	/** Quality tolerances (docs/data-quality.md); absent: the defaults. */
 	maxInvalidShare?: number;
 	maxImputedPriceShare?: number;
@@ -95,6 +98,7 @@ export async function runCommand(o: RunCommandOptions): Promise<number> {
 		onTakeOver: (line) => process.stderr.write(`${line}\n`),
 		onEvent: progress.onEvent,
 		// PublishReport builds this run's site into <data>/reports/runs/<runId>/site/; MarkSucceeded makes it <data>/reports/site/.
+		ladder: o.ladder !== false,
 		publishReport: o.report === false ? undefined : reportPublisher(),
 	});
 	stop.dispose();
@@ -191,10 +195,7 @@ export function formatSummary(
 			);
 		}
 	}
-	const faults: Record<string, number> = {};
-	for (const s of run.stages)
-		for (const [k, v] of Object.entries(s.faults ?? {}))
-			if (v > 0) faults[k] = (faults[k] ?? 0) + v;
+	const faults = mergeFaults({}, ...run.stages.map((s) => s.faults));
 	if (Object.keys(faults).length > 0) {
 		lines.push("", "Faults absorbed");
 		for (const [k, v] of Object.entries(faults).sort())

@@ -19,6 +19,11 @@ import {
 	writeFile,
 } from "node:fs/promises";
 import { dirname, join, resolve, sep } from "node:path";
+import { InvalidObjectKeyError, ObjectNotFoundError } from "../errors.ts";
+import { mapPool } from "../util/pool.ts";
+
+// The store errors live with the other typed errors (one registry, runtime/errors.ts).
+export { InvalidObjectKeyError, ObjectNotFoundError };
 
 export interface ObjectStore {
 	/** The object's bytes; ObjectNotFoundError when there is none. */
@@ -93,36 +98,10 @@ export async function materializePrefix(
 	if (store.localPath) return dirname(store.localPath(`${folder}/x`));
 	const keys = await store.list(`${folder}/`);
 	// A few downloads at a time: enough to fill the link, bounded for big batches.
-	let next = 0;
-	const worker = async () => {
-		while (next < keys.length)
-			await materialize(store, keys[next++], scratchDir);
-	};
-	await Promise.all(Array.from({ length: Math.min(8, keys.length) }, worker));
+	await mapPool(keys, (key) => materialize(store, key, scratchDir), {
+		concurrency: 8,
+	});
 	return join(scratchDir, folder);
-}
-
-/** The key names no object. Permanent (the state machine does not retry it). */
-export class ObjectNotFoundError extends Error {
-	override readonly name = "ObjectNotFoundError";
-	constructor(
-		readonly key: string,
-		/** Where it was looked for (folder or s3://bucket/prefix). */
-		readonly store: string,
-	) {
-		super(`${store}: no object "${key}"`);
-	}
-}
-
-/** A key that is empty, absolute or climbs out of the store ("../x"). Permanent. */
-export class InvalidObjectKeyError extends Error {
-	override readonly name = "InvalidObjectKeyError";
-	constructor(
-		readonly key: string,
-		readonly problem: string,
-	) {
-		super(`invalid object key "${key}": ${problem}`);
-	}
 }
 
 /**

@@ -15,6 +15,7 @@ import { table } from "arquero";
 import { EXPERIMENTS, type ExperimentId } from "../features/feature-sets.ts";
 import { writeJsonAtomic } from "../io/lake.ts";
 import { type Table, writeParquetFile } from "../io/tables.ts";
+import { mapPool } from "../util/pool.ts";
 import { fitMany } from "./learners/index.ts";
 import {
 	buildMatrix,
@@ -119,14 +120,11 @@ export async function runExperiments(
 		return m;
 	};
 
-	const rows: ExperimentRow[] = new Array(jobs.length);
 	const slots = Math.max(1, options.concurrency ?? 2);
-	let next = 0;
-	// A small pool: each slot fits one rung at a time so its own wall time can be reported.
-	const slot = async () => {
-		while (next < jobs.length) {
-			const k = next++;
-			const { experiment, algorithm } = jobs[k];
+	// Each slot fits one rung at a time so its own wall time can be reported.
+	return mapPool(
+		jobs,
+		async ({ experiment, algorithm }): Promise<ExperimentRow> => {
 			const m = matricesFor(experiment, algorithm);
 			const start = performance.now();
 			const [model] = await fitMany(
@@ -145,7 +143,7 @@ export async function runExperiments(
 			const seconds = (performance.now() - start) / 1000;
 			const score = model.predictProba(m.test);
 			const metrics = classificationMetrics(yTest, score, 0.5);
-			rows[k] = {
+			const row: ExperimentRow = {
 				experiment,
 				algorithm,
 				n_features: EXPERIMENTS[experiment].length,
@@ -156,11 +154,11 @@ export async function runExperiments(
 				f1: metrics.f1,
 				seconds,
 			};
-			options.onRow?.(rows[k]);
-		}
-	};
-	await Promise.all(Array.from({ length: slots }, slot));
-	return rows;
+			options.onRow?.(row);
+			return row;
+		},
+		{ concurrency: slots },
+	);
 }
 
 export function experimentsTable(rows: readonly ExperimentRow[]): Table {

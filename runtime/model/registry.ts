@@ -16,6 +16,7 @@
  *   <root>/models/<version>/evaluation.json metrics, curves, calibration check
  */
 import { join, resolve } from "node:path";
+import { RUN_DEFAULTS } from "../contract.ts";
 import { ModelInputError } from "../errors.ts";
 import { readJson, writeJsonAtomic } from "../io/lake.ts";
 import {
@@ -34,13 +35,13 @@ import type { Algorithm } from "./types.ts";
  */
 export type ModelStatus = "approved" | "rejected";
 
-/** Default absolute gate on test PR-AUC (docs/models.md, "Promotion"). */
-export const DEFAULT_GATE = 0.7;
+/** Default absolute gate on test PR-AUC (runtime/contract.ts; docs/models.md, "Promotion"). */
+export const DEFAULT_GATE: number = RUN_DEFAULTS.gate;
 /**
  * Default margin by which a candidate's test PR-AUC must beat the champion's
- * on the same test rows (docs/models.md, "Promotion").
+ * on the same test rows (runtime/contract.ts; docs/models.md, "Promotion").
  */
-export const DEFAULT_PROMOTION_MARGIN = 0.005;
+export const DEFAULT_PROMOTION_MARGIN: number = RUN_DEFAULTS.promotionMargin;
 
 /** The promotion gate's verdict on one candidate. */
 export interface GateDecision {

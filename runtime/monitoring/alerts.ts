@@ -9,7 +9,9 @@ export type AlertKind =
 	| "run_failed"
 	| "drift_detected"
 	| "quality_warning"
-	| "model_rejected";
+	| "model_rejected"
+	/** The champion fell below the promotion gate on a labelled score-mode batch: retrain recommended. */
+	| "realized_below_gate";
 
 export interface Alert {
 	kind: AlertKind;

@@ -10,10 +10,11 @@ import {
 	PutMetricDataCommand,
 } from "@aws-sdk/client-cloudwatch";
 import { PublishCommand, SNSClient } from "@aws-sdk/client-sns";
+import { METRIC_NAMESPACE } from "../contract.ts";
 import { TransientIOError } from "../errors.ts";
 import type { Alert, Alerts } from "./alerts.ts";
 
-export const METRIC_NAMESPACE = "SpanishGasChurn";
+export { METRIC_NAMESPACE };
 
 /** Metric names per alert kind (CamelCase, as CloudWatch dashboards show them). */
 export const ALERT_METRICS: Record<Alert["kind"], string> = {
@@ -21,6 +22,7 @@ export const ALERT_METRICS: Record<Alert["kind"], string> = {
 	drift_detected: "DriftDetected",
 	quality_warning: "QualityWarning",
 	model_rejected: "ModelRejected",
+	realized_below_gate: "RealizedBelowGate",
 };
 
 export interface AwsAlertsOptions {

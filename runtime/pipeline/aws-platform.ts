@@ -9,6 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { S3Client } from "@aws-sdk/client-s3";
+import { PLATFORM_ENV } from "../contract.ts";
 import { DynamoDbRunManifest } from "../io/dynamodb-manifest.ts";
 import { lakeObjectTags } from "../io/lake.ts";
 import { S3ObjectStore } from "../io/s3-object-store.ts";
@@ -19,24 +20,7 @@ import { AwsAlerts } from "../monitoring/aws-alerts.ts";
 import type { Platform } from "./platform.ts";
 
 /** The environment variables a stage function reads (the contract with components/). */
-export const PLATFORM_ENV = {
-	/** Required: the lake bucket. */
-	lakeBucket: "LAKE_BUCKET",
-	/** Optional: folder of the bucket acting as the lake root. */
-	lakePrefix: "LAKE_PREFIX",
-	/** Required: the run manifest table. */
-	stateTable: "STATE_TABLE",
-	/** Required: the model registry table. */
-	registryTable: "REGISTRY_TABLE",
-	/** Optional: SNS topic for alerts; without it alerts are log lines. */
-	alertTopicArn: "ALERT_TOPIC_ARN",
-	/** Optional: the stack name, the Stage dimension of alert metrics (default "dev"). */
-	stackName: "STACK_NAME",
-	/** Optional: the report site bucket (MarkSucceeded makes the run's site live in it). */
-	siteBucket: "SITE_BUCKET",
-	/** Optional: "true" for path-style S3 addressing (loopback peers). */
-	forcePathStyle: "S3_FORCE_PATH_STYLE",
-} as const;
+export { PLATFORM_ENV };
 
 /** A required variable is missing: the function was deployed without its configuration. */
 export class PlatformConfigError extends Error {

@@ -5,10 +5,12 @@
  * overridden by the in-process handler of the same name.
  */
 
+import { TASK_ENV } from "../contract.ts";
 import {
 	ECS_CAPABLE_STAGES,
 	type EcsCapableStage,
 	STAGES,
+	TASK_STAGES,
 	type TaskStage,
 } from "./stages/index.ts";
 import type { AnyStage } from "./stages/stage.ts";
@@ -104,6 +106,12 @@ export interface DefinitionOptions {
 	 * lakeBucket: the stage's input and output go through the lake.
 	 */
 	ecsStages?: Partial<Record<EcsCapableStage, EcsStageTarget>>;
+	/**
+	 * Branch stages (flow "branch", e.g. Ladder) left out of the machine: the
+	 * stage they run beside is then a plain Task again. Stack configuration
+	 * `ladder: false`, `npm start -- --no-ladder`.
+	 */
+	without?: readonly TaskStage[];
 }
 
 type State = Record<string, unknown>;
@@ -240,7 +248,7 @@ export function buildDefinition(
 				States: {
 					[stage.name]: {
 						Type: "Task",
-						Resource: o.resourceFor(stage.name as TaskStage),
+						Resource: o.resourceFor(taskStage(stage.name)),
 						TimeoutSeconds: timeout,
 						Retry: retry,
 						End: true,
@@ -278,13 +286,26 @@ export function buildDefinition(
 
 	// The chain: every stage but the failure handler, in the list's order.
 	const list: readonly AnyStage[] = STAGES;
-	const chain = list.filter((s) => flowOf(s) !== "failure");
-	const entry = (s: AnyStage) =>
-		s.runsIf?.choiceState ??
-		(flowOf(s) === "map" ? (s.mapState ?? `${s.name}s`) : s.name);
+	const chain = list.filter(
+		(s) => flowOf(s) !== "failure" && flowOf(s) !== "branch",
+	);
+	const without = new Set<string>(o.without ?? []);
+	const branchesBeside = (name: string) =>
+		list.filter(
+			(b) =>
+				flowOf(b) === "branch" && b.alongside === name && !without.has(b.name),
+		);
+	const entry = (s: AnyStage) => s.runsIf?.choiceState ?? start(s);
+	/** The state a stage begins with (after its Choice, if any). */
+	const start = (s: AnyStage) =>
+		flowOf(s) === "map"
+			? (s.mapState ?? `${s.name}s`)
+			: branchesBeside(s.name).length > 0
+				? `${s.name}${PARALLEL_SUFFIX}`
+				: s.name;
 	const states: Record<string, State> = {};
 	chain.forEach((s, i) => {
-		const name = s.name as TaskStage;
+		const name = taskStage(s.name);
 		const next = chain[i + 1] ? entry(chain[i + 1]) : SUCCEEDED;
 		if (s.runsIf) {
 			const after = chain[i + 1] ? entry(chain[i + 1]) : SUCCEEDED;
@@ -294,11 +315,30 @@ export function buildDefinition(
 					{
 						Variable: s.runsIf.variable,
 						StringEquals: s.runsIf.equals,
-						Next: name,
+						Next: start(s),
 					},
 				],
 				Default: after,
 			};
+		}
+		const branches = branchesBeside(name);
+		if (branches.length > 0) {
+			Object.assign(
+				states,
+				parallelStates(
+					name,
+					next,
+					stageStates(name, BRANCH_END, s.resultPath),
+					branches.map((b) =>
+						branchStates(
+							b.name as TaskStage,
+							stageStates(b.name as TaskStage, BRANCH_END, b.resultPath),
+						),
+					),
+					toFailure,
+				),
+			);
+			return;
 		}
 		const flow = flowOf(s);
 		const before = chain[i - 1];
@@ -347,9 +387,101 @@ export function buildDefinition(
 }
 
 const SUCCEEDED = "Done";
+/** Placeholder `Next` of a branch's last state (made `End: true`). */
+const BRANCH_END = "#branch-end";
+const PARALLEL_SUFFIX = "Parallel";
+
+/**
+ * A stage and the branch stages beside it as one Parallel state,
+ * `<stage>Parallel` (the stage's own states keep their names inside it, so
+ * local handler overrides and the progress display still find them); its
+ * branches get the same state, and its output is the first branch's: the
+ * state with the stage's result at its ResultPath, exactly as without the
+ * branches (the others record their results in the lake and the manifest).
+ * A failure in the stage's own branch fails the Parallel state, which goes
+ * to the failure stage like any Task; inside the branches, a Catch may only
+ * name states of its branch, so the stage's own catches are left to the
+ * Parallel state.
+ */
+function parallelStates(
+	stage: TaskStage,
+	next: string,
+	own: Record<string, State>,
+	others: Array<{ startAt: string; states: Record<string, State> }>,
+	toFailure: State[],
+): Record<string, State> {
+	return {
+		[`${stage}${PARALLEL_SUFFIX}`]: {
+			Type: "Parallel",
+			Branches: [
+				{ StartAt: stage, States: closeBranch(own) },
+				...others.map((b) => ({ StartAt: b.startAt, States: b.states })),
+			],
+			OutputPath: "$[0]",
+			Catch: toFailure,
+			Next: next,
+		},
+	};
+}
+
+/**
+ * A branch stage's states (its Lambda Task or ECS variant) whose catches to
+ * the failure stage end the branch quietly instead, with the error at
+ * `$.<stage>Error` of the branch's state.
+ */
+function branchStates(
+	stage: TaskStage,
+	states: Record<string, State>,
+): { startAt: string; states: Record<string, State> } {
+	const skipped = `${stage}Skipped`;
+	const errorPath = `$.${stage.charAt(0).toLowerCase()}${stage.slice(1)}Error`;
+	const quiet: Record<string, State> = {
+		[skipped]: { Type: "Pass", End: true },
+	};
+	for (const [k, v] of Object.entries(states)) {
+		const catches = (v as { Catch?: Array<{ Next: string }> }).Catch;
+		quiet[k] = catches
+			? {
+					...v,
+					Catch: catches.map((c) =>
+						c.Next === failure.name
+							? { ...c, ResultPath: errorPath, Next: skipped }
+							: c,
+					),
+				}
+			: v;
+	}
+	return { startAt: stage, states: closeBranch(quiet) };
+}
+
+/** Ends the branch where states pointed at BRANCH_END, and drops catches that leave the branch. */
+function closeBranch(states: Record<string, State>): Record<string, State> {
+	const names = new Set(Object.keys(states));
+	const out: Record<string, State> = {};
+	for (const [k, v] of Object.entries(states)) {
+		const { Next, Catch, ...rest } = v as State & {
+			Next?: string;
+			Catch?: Array<{ Next: string }>;
+		};
+		const state: State = { ...rest };
+		if (Next === BRANCH_END) state.End = true;
+		else if (Next !== undefined) state.Next = Next;
+		const catches = (Catch ?? []).filter((c) => names.has(c.Next));
+		if (catches.length > 0) state.Catch = catches;
+		out[k] = state;
+	}
+	return out;
+}
 const FAILED = "Failed";
 
 const flowOf = (s: AnyStage) => s.flow ?? "task";
+
+/** A name of the list as a TaskStage (checked, so the definition names no state the list lacks). */
+function taskStage(name: string): TaskStage {
+	const found = TASK_STAGES.find((s) => s === name);
+	if (!found) throw new Error(`buildDefinition: ${name} is not a stage`);
+	return found;
+}
 
 const isEcsCapable = (s: string): s is EcsCapableStage =>
 	(ECS_CAPABLE_STAGES as readonly string[]).includes(s);
@@ -464,8 +596,8 @@ export function ecsStage(
 							{
 								Name: target.containerName,
 								Environment: [
-									{ Name: "STAGE_INPUT_KEY", "Value.$": key("input") },
-									{ Name: "STAGE_OUTPUT_KEY", "Value.$": key("output") },
+									{ Name: TASK_ENV.inputKey, "Value.$": key("input") },
+									{ Name: TASK_ENV.outputKey, "Value.$": key("output") },
 								],
 							},
 						],

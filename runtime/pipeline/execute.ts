@@ -5,10 +5,10 @@
  */
 import { hostname } from "node:os";
 import { join } from "node:path";
+import { RUN_DEFAULTS } from "../contract.ts";
 import { Lake } from "../io/lake.ts";
 import type { RunManifest, RunOwner, RunRecord } from "../io/manifest.ts";
 import { fileSink, rootLogger } from "../log.ts";
-import { DEFAULT_GATE, DEFAULT_PROMOTION_MARGIN } from "../model/registry.ts";
 import type { TaskStage } from "./definition.ts";
 import {
 	createHandlers,
@@ -29,8 +29,10 @@ export interface ExecuteOptions {
 	mode?: RunInput["mode"];
 	shardCount?: number;
 	concurrency?: number;
+	/** Run the experiment ladder beside Train (default true; docs/models.md "Experiments"). */
+	ladder?: boolean;
 	gate?: number;
-	/** Margin over the champion's test PR-AUC (default DEFAULT_PROMOTION_MARGIN; docs/models.md "Promotion"). */
+	/** Margin over the champion's test PR-AUC (default RUN_DEFAULTS.promotionMargin; docs/models.md "Promotion"). */
 	promotionMargin?: number;
 	seed?: number;
 	/** Judgement thresholds of the quality contracts (defaults: DEFAULT_TOLERANCES). */
@@ -139,11 +141,11 @@ export async function executeRun(o: ExecuteOptions): Promise<ExecuteResult> {
 		runId,
 		batchId: o.batchId,
 		dataRoot: lake.root,
-		mode: o.mode ?? "auto",
-		shardCount: o.shardCount ?? 8,
-		gate: o.gate ?? DEFAULT_GATE,
-		promotionMargin: o.promotionMargin ?? DEFAULT_PROMOTION_MARGIN,
-		seed: o.seed ?? 42,
+		mode: o.mode ?? RUN_DEFAULTS.mode,
+		shardCount: o.shardCount ?? RUN_DEFAULTS.shardCount,
+		gate: o.gate ?? RUN_DEFAULTS.gate,
+		promotionMargin: o.promotionMargin ?? RUN_DEFAULTS.promotionMargin,
+		seed: o.seed ?? RUN_DEFAULTS.seed,
 		...(o.quality ? { quality: o.quality } : {}),
 	};
 	const removeSink = rootLogger.addSink(
@@ -161,6 +163,7 @@ export async function executeRun(o: ExecuteOptions): Promise<ExecuteResult> {
 				...o.handlers,
 			},
 			maxConcurrency: o.concurrency ?? 2,
+			without: o.ladder === false ? ["Ladder"] : [],
 			onEvent: o.onEvent,
 			signal: o.signal,
 		});

@@ -5,7 +5,7 @@
  * local run uses; only the platform differs (runtime/pipeline/aws-platform.ts).
  */
 import { SFNClient, StartExecutionCommand } from "@aws-sdk/client-sfn";
-import { DEFAULT_PROMOTION_MARGIN } from "../model/registry.ts";
+import { RUN_DEFAULTS, RUN_ENV } from "../contract.ts";
 import { awsPlatform, PlatformConfigError } from "./aws-platform.ts";
 import { TASK_STAGES, type TaskStage } from "./definition.ts";
 import { createHandlers, type RunInput } from "./handlers.ts";
@@ -16,14 +16,8 @@ import {
 	type TriggerResult,
 } from "./trigger.ts";
 
-/** Run settings from the environment (stack configuration), used where the execution input has none. */
-export const RUN_ENV = {
-	shardCount: "SHARD_COUNT",
-	gate: "PROMOTION_GATE",
-	promotionMargin: "PROMOTION_MARGIN",
-	seed: "SEED",
-	stateMachineArn: "STATE_MACHINE_ARN",
-} as const;
+/** Run settings from the environment (stack configuration): runtime/contract.ts. */
+export { RUN_ENV };
 
 type Env = Record<string, string | undefined>;
 
@@ -49,29 +43,35 @@ export function runDefaults(
 	env: Env = process.env,
 ): Pick<RunInput, "mode" | "shardCount" | "gate" | "promotionMargin" | "seed"> {
 	return {
-		mode: "auto",
+		mode: RUN_DEFAULTS.mode,
 		shardCount: numberFrom(
 			env,
 			RUN_ENV.shardCount,
-			8,
+			RUN_DEFAULTS.shardCount,
 			(n) => Number.isInteger(n) && n >= 1 && n <= 10_000,
 			"an integer from 1 to 10000",
 		),
 		gate: numberFrom(
 			env,
 			RUN_ENV.gate,
-			0.7,
+			RUN_DEFAULTS.gate,
 			(n) => n >= 0 && n <= 1,
 			"a PR-AUC between 0 and 1",
 		),
 		promotionMargin: numberFrom(
 			env,
 			RUN_ENV.promotionMargin,
-			DEFAULT_PROMOTION_MARGIN,
+			RUN_DEFAULTS.promotionMargin,
 			(n) => n >= 0 && n <= 1,
 			"a PR-AUC margin between 0 and 1",
 		),
-		seed: numberFrom(env, RUN_ENV.seed, 42, Number.isInteger, "an integer"),
+		seed: numberFrom(
+			env,
+			RUN_ENV.seed,
+			RUN_DEFAULTS.seed,
+			Number.isInteger,
+			"an integer",
+		),
 	};
 }
 

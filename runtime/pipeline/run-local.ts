@@ -27,6 +27,8 @@ export interface LocalRunOptions {
 	/** Milliseconds between retries locally (the deployed machine uses IntervalSeconds). */
 	retryIntervalMs?: number;
 	onEvent?: (e: EventLog) => void;
+	/** Branch stages left out of the definition (e.g. ["Ladder"]). */
+	without?: readonly TaskStage[];
 	/** Aborts the execution (Ctrl-C): the result rejects with ExecutionAbortedError, as an aborted Step Functions execution ends. */
 	signal?: AbortSignal;
 }
@@ -49,6 +51,7 @@ export async function runStateMachineLocal(
 	const definition = buildDefinition({
 		resourceFor: localResource,
 		maxConcurrency: o.maxConcurrency,
+		without: o.without,
 	});
 	const machine = new StateMachine(definition as never, {
 		validationOptions: { checkArn: true },

@@ -7,17 +7,8 @@
  */
 import type { TaskStage } from "./definition.ts";
 
-/** The environment variables of the contract (besides the platform's). */
-export const TASK_ENV = {
-	/** The Task state to run; set by the stage's task definition. */
-	stage: "STAGE",
-	/** Lake key of the stage input; set by the state machine for each attempt. */
-	inputKey: "STAGE_INPUT_KEY",
-	/** The stage input as JSON text (instead of STAGE_INPUT_KEY, for runs by hand). */
-	input: "STAGE_INPUT",
-	/** Lake key the result envelope is written to; set by the state machine. */
-	outputKey: "STAGE_OUTPUT_KEY",
-} as const;
+/** The environment variables of the contract (besides the platform's): runtime/contract.ts. */
+export { TASK_ENV } from "../contract.ts";
 
 /** Exit codes of the container. */
 export const TASK_EXIT = {

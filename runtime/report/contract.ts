@@ -13,6 +13,8 @@
  * Units: money in euros (`_eur`), probabilities in [0, 1], durations in
  * seconds, flags 0/1.
  */
+import { RISK_TIERS } from "../scoring/tiers.ts";
+
 export type ColumnType = "string" | "number";
 
 export type TableSchema = Readonly<Record<string, ColumnType>>;
@@ -55,6 +57,40 @@ export const REPORT_TABLES = {
 		prediction_drifted: n,
 		ladder_rows: n,
 		ladder_run_id: s,
+		/** Customers of the run with an observed label (gold `churn`); 0 when unlabelled. */
+		labelled_customers: n,
+		/** 95 % Wilson interval of observed_churn_rate. */
+		observed_churn_ci_low: n,
+		observed_churn_ci_high: n,
+		/** The newest run (this one or earlier) with a realized-performance record; null when none. */
+		realized_run_id: s,
+	},
+	/** The risk tiers (runtime/scoring/tiers.ts): probability range [lower, upper) and whether the tier counts as at risk. */
+	tiers: {
+		tier: s,
+		tier_order: n,
+		lower_bound: n,
+		upper_bound: n,
+		at_risk: n,
+	},
+	/**
+	 * Observed churn of the run's labelled customers by one business dimension
+	 * at a time (segment, renewal bucket, …), with a 95 % Wilson interval; for a
+	 * bucket, the range of its underlying value in this batch.
+	 */
+	churn_drivers: {
+		dimension: s,
+		dimension_label: s,
+		dimension_order: n,
+		level: s,
+		level_order: n,
+		customers: n,
+		churners: n,
+		churn_rate: n,
+		ci_low: n,
+		ci_high: n,
+		value_min: n,
+		value_max: n,
 	},
 	/** Run history from the manifest (every run, oldest first), with headline figures of those that scored. */
 	runs: {
@@ -163,13 +199,27 @@ export const REPORT_TABLES = {
 		seconds: n,
 		source_run_id: s,
 	},
-	/** KS drift per feature and for the prediction (`kind` = feature | prediction). */
+	/**
+	 * Drift per feature and for the prediction (`kind` = feature | prediction):
+	 * the test by feature type (KS or chi-square), its p-value, the effect size
+	 * and PSI; drifted = significant and large (runtime/monitoring/drift.ts).
+	 */
 	drift: {
 		feature: s,
 		kind: s,
+		feature_type: s,
+		test: s,
 		statistic: n,
 		p_value: n,
 		method: s,
+		dof: n,
+		effect_metric: s,
+		effect_size: n,
+		effect_threshold: n,
+		psi: n,
+		alpha: n,
+		significant: n,
+		large: n,
 		drifted: n,
 		reference_size: n,
 		current_size: n,
@@ -177,6 +227,64 @@ export const REPORT_TABLES = {
 		current_mean: n,
 		reason: s,
 		model_version: s,
+	},
+	/**
+	 * Binned distributions of the champion's drift reference (its training
+	 * population) and, once a run is compared with it, of the current batch
+	 * (current_* null before that).
+	 */
+	drift_distributions: {
+		feature: s,
+		kind: s,
+		feature_type: s,
+		bin_order: n,
+		bin: s,
+		lower: n,
+		upper: n,
+		reference_count: n,
+		reference_share: n,
+		current_count: n,
+		current_share: n,
+		model_version: s,
+	},
+	/** Realized performance of the scoring model on labelled score-mode batches, one row per run that has it (docs/realized-performance.md). */
+	realized_performance: {
+		run_id: s,
+		batch_id: s,
+		is_current: n,
+		started_at: s,
+		model_version: s,
+		customers: n,
+		churners: n,
+		observed_churn_rate: n,
+		mean_churn_proba: n,
+		pr_auc: n,
+		roc_auc: n,
+		/** The model's test-split PR-AUC at training (registry). */
+		training_pr_auc: n,
+		gate_minimum: n,
+		below_gate: n,
+		reason: s,
+	},
+	/** Calibration curve (score deciles) of the newest realized-performance record. */
+	realized_calibration: {
+		run_id: s,
+		bin: n,
+		customers: n,
+		min_score: n,
+		max_score: n,
+		mean_score: n,
+		observed_rate: n,
+	},
+	/** Realized churn per tier of the newest realized-performance record. */
+	realized_tiers: {
+		run_id: s,
+		tier: s,
+		tier_order: n,
+		customers: n,
+		churners: n,
+		realized_churn_rate: n,
+		mean_churn_proba: n,
 	},
 	/** One row per scored customer: the features that drive the reason codes, score, tier and recommendation. */
 	customers: {
@@ -249,9 +357,7 @@ export const REPORT_DATA_FOLDER = "report-data";
 /** The Evidence source's name: pages query `lake.<table>`. */
 export const REPORT_SOURCE = "lake";
 
-export const TIER_ORDER: Record<string, number> = {
-	Low: 1,
-	Medium: 2,
-	High: 3,
-	Critical: 4,
-};
+/** Display order of the risk tiers (1 = Low), from runtime/scoring/tiers.ts. */
+export const TIER_ORDER: Record<string, number> = Object.fromEntries(
+	RISK_TIERS.map((t, i) => [t, i + 1]),
+);

@@ -18,77 +18,83 @@
  */
 import { tmpdir } from "node:os";
 import { pathToFileURL } from "node:url";
-import { DynamoDbRunManifest } from "../io/dynamodb-manifest.ts";
+import { S3Client } from "@aws-sdk/client-s3";
+import { PLATFORM_ENV, REPORT_TASK_ENV } from "../contract.ts";
 import { S3ObjectStore } from "../io/s3-object-store.ts";
-import { AwsModelRegistry } from "../model/aws-registry.ts";
-import { type PublishResult, publishReport, runSitePrefix } from "./publish.ts";
+import { awsPlatform } from "../pipeline/aws-platform.ts";
+import {
+	type PublishDeps,
+	type PublishResult,
+	publishReport,
+	runSitePrefix,
+} from "./publish.ts";
 
-export interface TaskEnv {
-	LAKE_BUCKET?: string;
-	SITE_BUCKET?: string;
-	STATE_TABLE?: string;
-	REGISTRY_TABLE?: string;
-	RUN_ID?: string;
-	LAKE_PREFIX?: string;
-	SITE_PREFIX?: string;
-	SCRATCH_DIR?: string;
-}
+/** The task's environment (names: runtime/contract.ts PLATFORM_ENV, REPORT_TASK_ENV). */
+export type TaskEnv = Record<string, string | undefined>;
 
 export class TaskConfigError extends Error {
 	override readonly name = "TaskConfigError";
 }
 
 const REQUIRED = [
-	"LAKE_BUCKET",
-	"SITE_BUCKET",
-	"STATE_TABLE",
-	"REGISTRY_TABLE",
-	"RUN_ID",
+	PLATFORM_ENV.lakeBucket,
+	REPORT_TASK_ENV.siteBucket,
+	PLATFORM_ENV.stateTable,
+	PLATFORM_ENV.registryTable,
+	REPORT_TASK_ENV.runId,
 ] as const;
 
 /** Validate the environment; names every missing variable at once. */
 export function taskConfig(env: TaskEnv) {
 	const missing = REQUIRED.filter((k) => !env[k]);
+	const value = (name: string) => env[name] ?? "";
 	if (missing.length)
 		throw new TaskConfigError(
 			`report task: missing environment variable(s) ${missing.join(", ")}`,
 		);
 	return {
-		lakeBucket: env.LAKE_BUCKET as string,
-		siteBucket: env.SITE_BUCKET as string,
-		stateTable: env.STATE_TABLE as string,
-		registryTable: env.REGISTRY_TABLE as string,
-		runId: env.RUN_ID as string,
-		lakePrefix: env.LAKE_PREFIX ?? "",
-		sitePrefix: env.SITE_PREFIX ?? "",
-		scratchDir: env.SCRATCH_DIR ?? tmpdir(),
+		siteBucket: value(REPORT_TASK_ENV.siteBucket),
+		runId: value(REPORT_TASK_ENV.runId),
+		sitePrefix: value(REPORT_TASK_ENV.sitePrefix),
+		scratchDir: env[REPORT_TASK_ENV.scratchDir] ?? tmpdir(),
+	};
+}
+
+/**
+ * What the report build reads and writes: the lake, the manifest and the
+ * registry of the AWS platform (the same a stage function gets from the same
+ * variables), and the site bucket.
+ */
+export function reportTaskDeps(env: TaskEnv): PublishDeps {
+	const c = taskConfig(env);
+	const platform = awsPlatform(env);
+	const siteStore = new S3ObjectStore({
+		bucket: c.siteBucket,
+		prefix: c.sitePrefix,
+		client: new S3Client({
+			forcePathStyle: env[PLATFORM_ENV.forcePathStyle] === "true",
+		}),
+	});
+	return {
+		store: platform.store,
+		manifest: platform.manifest,
+		registry: platform.registry,
+		runId: c.runId,
+		scratchDir: c.scratchDir,
+		siteStore,
+		// Under the run's own prefix (of SITE_PREFIX); MarkSucceeded makes it
+		// live (docs/run-lifecycle.md, "Promotion and publication").
+		sitePrefix: runSitePrefix(c.runId),
+		onOutput: (line) => process.stderr.write(`${line}\n`),
 	};
 }
 
 export async function runReportTask(env: TaskEnv): Promise<PublishResult> {
-	const c = taskConfig(env);
-	const store = new S3ObjectStore({
-		bucket: c.lakeBucket,
-		prefix: c.lakePrefix,
-	});
-	const siteStore = new S3ObjectStore({
-		bucket: c.siteBucket,
-		prefix: c.sitePrefix,
-	});
-	return publishReport({
-		store,
-		manifest: new DynamoDbRunManifest({ table: c.stateTable }),
-		registry: new AwsModelRegistry({ table: c.registryTable, store }),
-		runId: c.runId,
-		scratchDir: c.scratchDir,
-		siteStore,
-		sitePrefix: runSitePrefix(c.runId),
-		onOutput: (line) => process.stderr.write(`${line}\n`),
-	});
+	return publishReport(reportTaskDeps(env));
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
-	runReportTask(process.env as TaskEnv).then(
+	runReportTask(process.env).then(
 		(r) => process.stdout.write(`${JSON.stringify(r)}\n`),
 		(e: unknown) => {
 			process.stderr.write(

@@ -26,3 +26,10 @@ export function riskTier(probability: number): RiskTier {
 	if (probability >= TIER_BOUNDS.Medium) return "Medium";
 	return "Low";
 }
+
+/** The tiers counted as "at risk" wherever the platform reports it (the report's `tiers` table carries it to the pages). */
+export const AT_RISK_TIERS: readonly RiskTier[] = ["High", "Critical"];
+
+export function isAtRisk(tier: string): boolean {
+	return (AT_RISK_TIERS as readonly string[]).includes(tier);
+}

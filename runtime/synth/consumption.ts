@@ -10,6 +10,7 @@
 import { mkdir, rename, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { type DuckDBConnection, DuckDBInstance } from "@duckdb/node-api";
+import { mapPool } from "../util/pool.ts";
 import {
 	HOLIDAY_DAY_INDEXES,
 	HOURS_IN_MONTH,
@@ -80,29 +81,28 @@ export async function writeConsumption(
 		// A part's source is one small table row group, so DuckDB runs each COPY
 		// on one thread; run as many parts at once as there are threads.
 		const workers = Math.max(1, Math.floor(o.threads ?? 2));
-		const cons = [
-			con,
-			...(await Promise.all(
-				Array.from({ length: workers - 1 }, () => db.connect()),
-			)),
-		];
-		const written: PartStats[] = new Array(total);
-		let next = 0;
 		let done = 0;
-		await Promise.all(
-			cons.map(async (c) => {
-				for (let p = next++; p < total; p = next++) {
-					written[p] = await writePart(
-						c,
-						dir,
-						p,
-						partSql(Math.floor(o.seed), p, gasRate, idWidth),
-					);
-					o.onProgress?.({ phase: "consumption", done: ++done, total });
-				}
-			}),
+		const written = await mapPool(
+			Array.from({ length: total }, (_, p) => p),
+			async (p, _, c: DuckDBConnection) => {
+				const part = await writePart(
+					c,
+					dir,
+					p,
+					partSql(Math.floor(o.seed), p, gasRate, idWidth),
+				);
+				o.onProgress?.({ phase: "consumption", done: ++done, total });
+				return part;
+			},
+			{
+				concurrency: workers,
+				// Lane 0 uses the connection that loaded the parameters; the others open their own.
+				openLane: (lane) => (lane === 0 ? con : db.connect()),
+				closeLane: (c, lane) => {
+					if (lane > 0) c.closeSync();
+				},
+			},
 		);
-		for (const c of cons.slice(1)) c.closeSync();
 		// The folder is complete: the marker an uploader sends last, which the
 		// batch trigger waits for (runtime/pipeline/trigger.ts).
 		await writeFile(join(dir, "_SUCCESS"), "");

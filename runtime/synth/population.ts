@@ -247,6 +247,305 @@ export function customerId(idx: number, total: number): string {
 	return `C${String(idx + 1).padStart(Math.max(6, String(total).length), "0")}`;
 }
 
+// ---------------------------------------------------------------- the draws of one customer
+// Each part below reads only its own random stream, in a fixed order: moving
+// a draw, or drawing one more, changes every batch generated from a seed.
+
+/** Power of an SME contract (kW): the regulated 10 kW step. */
+const SME_POWER_KW = 10;
+/** Corporate power (kW): log-normal around a median, clipped to the contract range. */
+const CORPORATE_POWER = { medianKw: 40, logSigma: 0.6, minKw: 15, maxKw: 150 };
+/** Share of urban supply points, by the province's competition level. */
+const URBAN_SHARE = { highCompetition: 0.85, other: 0.55 };
+/** Days to renewal: soon (≤ 3 months) or later, uniform within each range. */
+const RENEWAL_DAYS: Record<"soon" | "later", readonly [number, number]> = {
+	soon: [2, 91],
+	later: [92, 330],
+};
+/** Drift pulls renewals closer: at drift 1 the days to renewal (above the minimum) halve. */
+const DRIFT_RENEWAL_PULL = 0.5;
+/**
+ * Last product change, by a uniform draw u: at the contract start (u below
+ * `atContractStart`), on an earlier day of the tenure (u below `onEarlierDay`,
+ * cumulative), else never.
+ */
+const LAST_PRODUCT_CHANGE = { atContractStart: 0.55, onEarlierDay: 0.92 };
+/** Share of customers whose first activation date is missing in the extract. */
+const MISSING_FIRST_ACTIVATION_SHARE = 0.015;
+
+/** A declining customer loses a uniform 25–60 % over the year (trend, not noise). */
+const DECLINING = { share: 0.12, lossPct: [25, 60] as const };
+/** Of the others, some grow by a uniform 10–30 %; the rest drift by a normal trend. */
+const GROWING = { share: 0.08, gain: [0.1, 0.3] as const };
+const STABLE_TREND_SIGMA = 0.04;
+/** Monthly log-normal noise of consumption: volatile customers vs steady ones. */
+const VOLATILE_SHARE = 0.15;
+const MONTHLY_NOISE_SIGMA = { volatile: 0.32, steady: 0.06 };
+/** The year's trend never takes a month below this share of the level. */
+const MIN_TREND_FACTOR = 0.05;
+/** Residential consumption scales with √(power / reference kW); a second residence uses less. */
+const RESIDENTIAL_REFERENCE_KW = 4.6;
+const SECOND_RESIDENCE_USE = 0.45;
+/** Log-normal spread of a dual-fuel customer's gas level around the segment mean. */
+const GAS_LEVEL_SIGMA = 0.5;
+/** At drift 1: consumption +30 %; prices, fees and costs +15 %. */
+const DRIFT_CONSUMPTION_UPLIFT = 0.3;
+const DRIFT_PRICE_UPLIFT = 0.15;
+
+/**
+ * One tier-1 price step during the year, by a uniform draw u: a rise of 4–20 %
+ * (u below `riseBelow`), a cut of 2–8 % (u below `cutBelow`, cumulative), else
+ * none; the new price applies from a month drawn in 3–11.
+ */
+const PRICE_STEP = {
+	riseBelow: 0.3,
+	cutBelow: 0.45,
+	risePct: [4, 20] as const,
+	cutPct: [2, 8] as const,
+	firstMonth: [3, 11] as const,
+};
+/** A customer's price level over the segment's, in % (normal). */
+const OVERPRICING_SIGMA_PCT = 6;
+/** Dual-fuel customers: some get a 3–15 % gas step in the same month. */
+const GAS_STEP = { share: 0.3, pct: [3, 15] as const };
+/** Gas price over the province's mean annual gas cost (normal markup). */
+const GAS_MARKUP = { mean: 1.25, sigma: 0.06 };
+/** Fixed gas revenue and cost per dual-fuel customer and year (€). */
+const GAS_FIXED_REVENUE_YEAR = 70;
+const GAS_FIXED_COST_YEAR = 55;
+
+type Lifecycle = Pick<
+	PlannedCustomer,
+	| "segment"
+	| "powerKw"
+	| "secondResidence"
+	| "province"
+	| "urban"
+	| "channel"
+	| "dualFuel"
+	| "firstActivation"
+	| "contractStart"
+	| "lastProductChange"
+	| "nextRenewal"
+> &
+	Pick<Latent, "tenureBucket" | "tenureDays" | "renewalDays">;
+
+/** (1a) Who the customer is and where they stand in the contract's life. */
+function drawLifecycle(r: Rng, drift: number): Lifecycle {
+	const segment = (["Residential", "SME", "Corporate"] as const)[
+		r.weighted(SEGMENT_WEIGHTS)
+	];
+	const powerKw =
+		segment === "Residential"
+			? RESIDENTIAL_POWER[r.weighted(RESIDENTIAL_POWER_WEIGHTS)]
+			: segment === "SME"
+				? SME_POWER_KW
+				: Math.round(
+						Math.min(
+							CORPORATE_POWER.maxKw,
+							Math.max(
+								CORPORATE_POWER.minKw,
+								CORPORATE_POWER.medianKw *
+									Math.exp(CORPORATE_POWER.logSigma * r.normal()),
+							),
+						),
+					);
+	const secondResidence =
+		segment === "Residential" && r.bernoulli(SECOND_RESIDENCE_SHARE);
+	const province = PROVINCES[r.weighted(PROVINCES.map((p) => p.weight))];
+	const urban = r.bernoulli(
+		province.highCompetition ? URBAN_SHARE.highCompetition : URBAN_SHARE.other,
+	);
+	const channel = CHANNELS[r.weighted(CHANNEL_WEIGHTS)];
+	const dualFuel = r.bernoulli(DUAL_FUEL_SHARE);
+	const tenureBucket = r.weighted(TENURE_WEIGHTS);
+	const tenureDays = r.int(...TENURE_DAYS[tenureBucket]);
+	const soon = r.bernoulli(RENEWAL_SOON_SHARE);
+	const undrifted = r.int(...(soon ? RENEWAL_DAYS.soon : RENEWAL_DAYS.later));
+	const minDays = RENEWAL_DAYS.soon[0];
+	const renewalDays = Math.max(
+		minDays,
+		Math.round(
+			minDays + (undrifted - minDays) * (1 - DRIFT_RENEWAL_PULL * drift),
+		),
+	);
+	// The current contract started a year before its renewal, or at activation if later.
+	const start = Math.max(renewalDays - 365, -tenureDays);
+	const changeKind = r.next();
+	const lastProductChange =
+		changeKind < LAST_PRODUCT_CHANGE.atContractStart
+			? dayOffset(start)
+			: changeKind < LAST_PRODUCT_CHANGE.onEarlierDay
+				? dayOffset(-r.int(1, tenureDays))
+				: null;
+	const firstActivation = r.bernoulli(MISSING_FIRST_ACTIVATION_SHARE)
+		? null
+		: dayOffset(-tenureDays);
+	return {
+		segment,
+		powerKw,
+		secondResidence,
+		province,
+		urban,
+		channel,
+		dualFuel,
+		firstActivation,
+		contractStart: dayOffset(start),
+		lastProductChange,
+		nextRenewal: dayOffset(renewalDays),
+		tenureBucket,
+		tenureDays,
+		renewalDays,
+	};
+}
+
+type ConsumptionPattern = Pick<PlannedCustomer, "elecKwh" | "gasM3"> &
+	Pick<Latent, "decliningPct" | "volatile" | "levelZ">;
+
+/** (1b) Monthly electricity and gas: segment level × season × the year's trend × noise. */
+function drawConsumption(
+	r: Rng,
+	who: Pick<Lifecycle, "segment" | "powerKw" | "secondResidence" | "dualFuel">,
+	drift: number,
+): ConsumptionPattern {
+	const { segment, powerKw, secondResidence, dualFuel } = who;
+	const decliningPct = r.bernoulli(DECLINING.share)
+		? r.uniform(...DECLINING.lossPct)
+		: 0;
+	const growth =
+		decliningPct > 0
+			? -decliningPct / 100
+			: r.bernoulli(GROWING.share)
+				? r.uniform(...GROWING.gain)
+				: STABLE_TREND_SIGMA * r.normal();
+	const volatile = r.bernoulli(VOLATILE_SHARE);
+	const sigma = volatile
+		? MONTHLY_NOISE_SIGMA.volatile
+		: MONTHLY_NOISE_SIGMA.steady;
+	const scaleByPower =
+		segment === "Residential"
+			? Math.sqrt(powerKw / RESIDENTIAL_REFERENCE_KW) *
+				(secondResidence ? SECOND_RESIDENCE_USE : 1)
+			: 1;
+	const median =
+		segment === "Corporate"
+			? ELEC_MEDIAN.Corporate * powerKw
+			: ELEC_MEDIAN[segment] * scaleByPower;
+	const levelZ = r.normal();
+	const base =
+		median *
+		Math.exp(ELEC_SIGMA[segment] * levelZ) *
+		(1 + DRIFT_CONSUMPTION_UPLIFT * drift);
+	const elecKwh = ELEC_SEASON[segment].map((s, m) => {
+		// Linear over the year, centred on mid-year (months 0…11).
+		const trend = Math.max(MIN_TREND_FACTOR, 1 + growth * ((m - 5.5) / 11));
+		// Mean-one log-normal noise: exp(σz − σ²/2).
+		return (
+			base * s * trend * Math.exp(sigma * r.normal() - (sigma * sigma) / 2)
+		);
+	});
+	const gasBase = dualFuel
+		? GAS_MEAN[segment] *
+			Math.exp(GAS_LEVEL_SIGMA * r.normal()) *
+			(1 + DRIFT_CONSUMPTION_UPLIFT * drift)
+		: 0;
+	const gasKwhSeason = GAS_SEASON.reduce((a, b) => a + b, 0) / MONTHS;
+	const gasM3 = GAS_SEASON.map((s) => (gasBase * s) / gasKwhSeason);
+	return { elecKwh, gasM3, decliningPct, volatile, levelZ };
+}
+
+type PriceHistory = Pick<PlannedCustomer, "gasPrice"> &
+	Pick<Latent, "priceChangePct" | "priceChangeMonth" | "overpricingPct"> & {
+		/** Tier-1 price by month relative to the segment level (scaled by setSegmentPriceLevels). */
+		tier1Relative: number[];
+	};
+
+/** (1c) Price history: one tier-1 step during the year for some customers; gas follows its own step. */
+function drawPriceHistory(
+	r: Rng,
+	dualFuel: boolean,
+	gasMeanCost: number,
+	drift: number,
+): PriceHistory {
+	const step = r.next();
+	const priceChangePct =
+		step < PRICE_STEP.riseBelow
+			? r.uniform(...PRICE_STEP.risePct)
+			: step < PRICE_STEP.cutBelow
+				? -r.uniform(...PRICE_STEP.cutPct)
+				: 0;
+	const priceChangeMonth = r.int(...PRICE_STEP.firstMonth);
+	const overpricingPct = OVERPRICING_SIGMA_PCT * r.normal();
+	const gasStep =
+		dualFuel && r.bernoulli(GAS_STEP.share) ? r.uniform(...GAS_STEP.pct) : 0;
+	const gasLevel =
+		(GAS_MARKUP.mean + GAS_MARKUP.sigma * r.normal()) *
+		(1 + DRIFT_PRICE_UPLIFT * drift);
+	const levelFactor = 1 + overpricingPct / 100;
+	const stepped = (m: number) => m + 1 >= priceChangeMonth;
+	const tier1Relative = Array.from(
+		{ length: MONTHS },
+		(_, m) => levelFactor * (stepped(m) ? 1 + priceChangePct / 100 : 1),
+	);
+	// Gas tariffs follow the province's annual mean cost, not the month's.
+	const gasPrice = Array.from({ length: MONTHS }, (_, m) =>
+		dualFuel
+			? round4(gasLevel * gasMeanCost * (stepped(m) ? 1 + gasStep / 100 : 1))
+			: 0,
+	);
+	return {
+		tier1Relative,
+		gasPrice,
+		priceChangePct,
+		priceChangeMonth,
+		overpricingPct,
+	};
+}
+
+/**
+ * (1d) The price level per segment, solved so that the segment's median
+ * monthly margin lands on MEDIAN_MARGIN_TARGET; turns each customer's
+ * relative tier-1 series into € tier prices (TIER_RATIO).
+ */
+function setSegmentPriceLevels(
+	customers: PlannedCustomer[],
+	costIndex: Map<string, ProvinceMonthCost>,
+	drift: number,
+): void {
+	for (const segment of ["Residential", "SME", "Corporate"] as const) {
+		const members = customers.filter((c) => c.segment === segment);
+		const level =
+			solvePriceLevel(members, costIndex, MEDIAN_MARGIN_TARGET[segment]) *
+			(1 + DRIFT_PRICE_UPLIFT * drift);
+		for (const c of members) {
+			const rel = c.tier1;
+			c.tier1 = rel.map((r) => round4(level * r * TIER_RATIO[0]));
+			c.tier2 = rel.map((r) => round4(level * r * TIER_RATIO[1]));
+			c.tier3 = rel.map((r) => round4(level * r * TIER_RATIO[2]));
+		}
+	}
+}
+
+/** Mean monthly gas cost of each province over the year (gas tariffs follow it). */
+function meanGasCostByProvince(
+	costs: readonly ProvinceMonthCost[],
+): Map<string, number> {
+	return new Map(
+		PROVINCES.map((p) => [
+			p.code,
+			costs
+				.filter((c) => c.province === p.code)
+				.reduce((t, c) => t + c.gasVarCost, 0) / MONTHS,
+		]),
+	);
+}
+
+/**
+ * The batch, in causal order: (1) each customer's circumstances (lifecycle,
+ * consumption, prices; the price level per segment), (2) churn drawn from
+ * churnLogit of those circumstances, (3) CRM notes consistent with both.
+ * One random stream per part, so the parts stay independent of each other.
+ */
 export function planBatch(o: PlanOptions): Plan {
 	const drift = o.drift ?? 0;
 	const rLife = Rng.stream(o.seed, "lifecycle");
@@ -256,176 +555,63 @@ export function planBatch(o: PlanOptions): Plan {
 	const rNotes = Rng.stream(o.seed, "notes");
 	const costs = provinceCosts(Rng.stream(o.seed, "costs"), drift);
 	const costIndex = new Map(costs.map((c) => [`${c.province}|${c.month}`, c]));
-	const meanGasCost = new Map(
-		PROVINCES.map((p) => [
-			p.code,
-			costs
-				.filter((c) => c.province === p.code)
-				.reduce((t, c) => t + c.gasVarCost, 0) / MONTHS,
-		]),
-	);
+	const meanGasCost = meanGasCostByProvince(costs);
 
 	const customers: PlannedCustomer[] = [];
 	const latents: Latent[] = [];
 	for (let idx = 0; idx < o.customers; idx++) {
-		// (1a) lifecycle
-		const segment = (["Residential", "SME", "Corporate"] as const)[
-			rLife.weighted(SEGMENT_WEIGHTS)
-		];
-		const powerKw =
-			segment === "Residential"
-				? RESIDENTIAL_POWER[rLife.weighted(RESIDENTIAL_POWER_WEIGHTS)]
-				: segment === "SME"
-					? 10
-					: Math.round(
-							Math.min(150, Math.max(15, 40 * Math.exp(0.6 * rLife.normal()))),
-						);
-		const secondResidence =
-			segment === "Residential" && rLife.bernoulli(SECOND_RESIDENCE_SHARE);
-		const province = PROVINCES[rLife.weighted(PROVINCES.map((p) => p.weight))];
-		const urban = rLife.bernoulli(province.highCompetition ? 0.85 : 0.55);
-		const channel = CHANNELS[rLife.weighted(CHANNEL_WEIGHTS)];
-		const dualFuel = rLife.bernoulli(DUAL_FUEL_SHARE);
-		const tenureBucket = rLife.weighted(TENURE_WEIGHTS);
-		const tenureDays = rLife.int(...TENURE_DAYS[tenureBucket]);
-		const soon = rLife.bernoulli(RENEWAL_SOON_SHARE);
-		const renewalDays0 = soon ? rLife.int(2, 91) : rLife.int(92, 330);
-		const renewalDays = Math.max(
-			2,
-			Math.round(2 + (renewalDays0 - 2) * (1 - 0.5 * drift)),
+		const life = drawLifecycle(rLife, drift);
+		const use = drawConsumption(rUse, life, drift);
+		const price = drawPriceHistory(
+			rPrice,
+			life.dualFuel,
+			meanGasCost.get(life.province.code) as number,
+			drift,
 		);
-		const activation = dayOffset(-tenureDays);
-		const renewal = dayOffset(renewalDays);
-		const start = Math.max(renewalDays - 365, -tenureDays);
-		const changeKind = rLife.next();
-		const lastChange =
-			changeKind < 0.55
-				? dayOffset(start)
-				: changeKind < 0.92
-					? dayOffset(-rLife.int(1, tenureDays))
-					: null;
-		const firstActivation = rLife.bernoulli(0.015) ? null : activation;
-
-		// (1b) consumption pattern
-		const decliningPct = rUse.bernoulli(0.12) ? rUse.uniform(25, 60) : 0;
-		const growth =
-			decliningPct > 0
-				? -decliningPct / 100
-				: rUse.bernoulli(0.08)
-					? rUse.uniform(0.1, 0.3)
-					: 0.04 * rUse.normal();
-		const volatile = rUse.bernoulli(0.15);
-		const sigma = volatile ? 0.32 : 0.06;
-		const scaleByPower =
-			segment === "Residential"
-				? Math.sqrt(powerKw / 4.6) * (secondResidence ? 0.45 : 1)
-				: 1;
-		const median =
-			segment === "Corporate"
-				? ELEC_MEDIAN.Corporate * powerKw
-				: ELEC_MEDIAN[segment] * scaleByPower;
-		const levelZ = rUse.normal();
-		const base =
-			median * Math.exp(ELEC_SIGMA[segment] * levelZ) * (1 + 0.3 * drift);
-		const elecKwh = ELEC_SEASON[segment].map((s, m) => {
-			const trend = Math.max(0.05, 1 + growth * ((m - 5.5) / 11));
-			return (
-				base * s * trend * Math.exp(sigma * rUse.normal() - (sigma * sigma) / 2)
-			);
-		});
-		const gasBase = dualFuel
-			? GAS_MEAN[segment] * Math.exp(0.5 * rUse.normal()) * (1 + 0.3 * drift)
-			: 0;
-		const gasKwhSeason = GAS_SEASON.reduce((a, b) => a + b, 0) / MONTHS;
-		const gasM3 = GAS_SEASON.map((s) => (gasBase * s) / gasKwhSeason);
-
-		// (1c) price history: one tier-1 step during the year for some customers
-		const step = rPrice.next();
-		const priceChangePct =
-			step < 0.3
-				? rPrice.uniform(4, 20)
-				: step < 0.45
-					? -rPrice.uniform(2, 8)
-					: 0;
-		const priceChangeMonth = rPrice.int(3, 11);
-		const overpricingPct = 6 * rPrice.normal();
-		const gasStep =
-			dualFuel && rPrice.bernoulli(0.3) ? rPrice.uniform(3, 15) : 0;
-		const gasLevel = (1.25 + 0.06 * rPrice.normal()) * (1 + 0.15 * drift);
-		const levelFactor = 1 + overpricingPct / 100;
-		const tier1 = Array.from(
-			{ length: MONTHS },
-			(_, m) =>
-				levelFactor *
-				(m + 1 >= priceChangeMonth ? 1 + priceChangePct / 100 : 1),
-		);
-		// Gas tariffs follow the province's annual mean cost, not the month's.
-		const gasMeanCost = meanGasCost.get(province.code) as number;
-		const gasPrice = Array.from({ length: MONTHS }, (_, m) =>
-			dualFuel
-				? round4(
-						gasLevel *
-							gasMeanCost *
-							(m + 1 >= priceChangeMonth ? 1 + gasStep / 100 : 1),
-					)
-				: 0,
-		);
-		const [feeRate, fixedRate] = FIXED_FEE_PER_KW[segment];
-
+		const [feeRate, fixedRate] = FIXED_FEE_PER_KW[life.segment];
 		latents.push({
-			tenureBucket,
-			tenureDays,
-			renewalDays,
-			priceChangePct,
-			priceChangeMonth,
-			overpricingPct,
-			decliningPct,
-			volatile,
-			levelZ,
+			tenureBucket: life.tenureBucket,
+			tenureDays: life.tenureDays,
+			renewalDays: life.renewalDays,
+			priceChangePct: price.priceChangePct,
+			priceChangeMonth: price.priceChangeMonth,
+			overpricingPct: price.overpricingPct,
+			decliningPct: use.decliningPct,
+			volatile: use.volatile,
+			levelZ: use.levelZ,
 		});
 		customers.push({
 			idx,
 			id: customerId(idx, o.customers),
-			segment,
-			powerKw,
-			secondResidence,
-			province,
-			urban,
-			channel,
-			dualFuel,
-			firstActivation,
-			contractStart: dayOffset(start),
-			lastProductChange: lastChange,
-			nextRenewal: renewal,
-			elecKwh,
-			gasM3,
-			tier1, // relative for now; scaled by the segment level below
+			segment: life.segment,
+			powerKw: life.powerKw,
+			secondResidence: life.secondResidence,
+			province: life.province,
+			urban: life.urban,
+			channel: life.channel,
+			dualFuel: life.dualFuel,
+			firstActivation: life.firstActivation,
+			contractStart: life.contractStart,
+			lastProductChange: life.lastProductChange,
+			nextRenewal: life.nextRenewal,
+			elecKwh: use.elecKwh,
+			gasM3: use.gasM3,
+			tier1: price.tier1Relative, // relative until setSegmentPriceLevels
 			tier2: [],
 			tier3: [],
-			gasPrice,
-			elecFixedFee: round4(feeRate * powerKw * (1 + 0.15 * drift)),
-			elecFixedCost: round4(fixedRate * powerKw),
-			gasFixedRevenueYear: dualFuel ? 70 : 0,
-			gasFixedCostYear: dualFuel ? 55 : 0,
+			gasPrice: price.gasPrice,
+			elecFixedFee: round4(
+				feeRate * life.powerKw * (1 + DRIFT_PRICE_UPLIFT * drift),
+			),
+			elecFixedCost: round4(fixedRate * life.powerKw),
+			gasFixedRevenueYear: life.dualFuel ? GAS_FIXED_REVENUE_YEAR : 0,
+			gasFixedCostYear: life.dualFuel ? GAS_FIXED_COST_YEAR : 0,
 			churnProbability: 0,
 			churn: 0,
 			interactions: [],
 		});
 	}
-
-	// (1d) price level per segment so that the median monthly margin lands on target
-	for (const segment of ["Residential", "SME", "Corporate"] as const) {
-		const members = customers.filter((c) => c.segment === segment);
-		const level =
-			solvePriceLevel(members, costIndex, MEDIAN_MARGIN_TARGET[segment]) *
-			(1 + 0.15 * drift);
-		for (const c of members) {
-			const rel = c.tier1;
-			c.tier1 = rel.map((r) => round4(level * r * TIER_RATIO[0]));
-			c.tier2 = rel.map((r) => round4(level * r * TIER_RATIO[1]));
-			c.tier3 = rel.map((r) => round4(level * r * TIER_RATIO[2]));
-		}
-	}
+	setSegmentPriceLevels(customers, costIndex, drift);
 
 	// (2) churn from circumstances, (3) notes consistent with circumstances and outcome
 	customers.forEach((c, i) => {

@@ -22,6 +22,7 @@ import {
 	writeParquetFile,
 } from "../../runtime/io/tables.ts";
 import { seededRng } from "../../runtime/model/random.ts";
+import { IN_FAST_SUBSET } from "../support/fast-subset.ts";
 
 type Column = ArrayLike<unknown>;
 
@@ -124,90 +125,95 @@ describe("Table ↔ Parquet round trip", () => {
 	});
 });
 
-describe("at 2.1 M rows (three row groups, thousands of record batches)", {
-	timeout: 300_000,
-}, () => {
-	const N = 2_100_000;
-	let dir: string;
-	let path: string;
-	let written: Table;
-	let read: Table;
+// Big-table block: the full suite only (test/support/fast-subset.ts).
+describe.skipIf(IN_FAST_SUBSET)(
+	"at 2.1 M rows (three row groups, thousands of record batches)",
+	{
+		timeout: 300_000,
+	},
+	() => {
+		const N = 2_100_000;
+		let dir: string;
+		let path: string;
+		let written: Table;
+		let read: Table;
 
-	beforeAll(async () => {
-		dir = await mkdtemp(join(tmpdir(), "tables-"));
-		path = join(dir, "big.parquet");
-		written = sampleTable(N, 7);
-		await writeParquetFile(path, written);
-		read = await readParquetFile(path);
-	});
-	afterAll(() => rm(dir, { recursive: true, force: true }));
-
-	it("spans several row groups", async () => {
-		const groups = await withDuckDB({}, async (con) => {
-			const r = await con.runAndReadAll(
-				`SELECT count(DISTINCT row_group_id) FROM parquet_metadata(${sqlString(path)})`,
-			);
-			return Number(r.getRows()[0][0]);
+		beforeAll(async () => {
+			dir = await mkdtemp(join(tmpdir(), "tables-"));
+			path = join(dir, "big.parquet");
+			written = sampleTable(N, 7);
+			await writeParquetFile(path, written);
+			read = await readParquetFile(path);
 		});
-		expect(groups).toBeGreaterThanOrEqual(2);
-	});
+		afterAll(() => rm(dir, { recursive: true, force: true }));
 
-	it("reads back exactly what was written", () => {
-		expectSameTable(read, written);
-	});
-
-	/**
-	 * DuckDB is the independent reader. Converting all 23 M values to JS would
-	 * take minutes, so it compares (a) every 509th row and the rows around each
-	 * row-group boundary, exactly — 509 is below any record batch's length, so
-	 * every batch of every column is sampled — and (b) over all rows, the
-	 * count of distinct ids and each column's count of non-null values.
-	 */
-	it("reads what DuckDB reads from the same file", async () => {
-		const edges = [1_048_576, 2_097_152].flatMap((b) => [
-			b - 2,
-			b - 1,
-			b,
-			b + 1,
-		]);
-		const { rows, stats } = await withDuckDB(
-			{ threads: 2, memoryLimit: "4GB" },
-			async (con) => {
+		it("spans several row groups", async () => {
+			const groups = await withDuckDB({}, async (con) => {
 				const r = await con.runAndReadAll(
-					`SELECT * FROM read_parquet(${sqlString(path)})
+					`SELECT count(DISTINCT row_group_id) FROM parquet_metadata(${sqlString(path)})`,
+				);
+				return Number(r.getRows()[0][0]);
+			});
+			expect(groups).toBeGreaterThanOrEqual(2);
+		});
+
+		it("reads back exactly what was written", () => {
+			expectSameTable(read, written);
+		});
+
+		/**
+		 * DuckDB is the independent reader. Converting all 23 M values to JS would
+		 * take minutes, so it compares (a) every 509th row and the rows around each
+		 * row-group boundary, exactly — 509 is below any record batch's length, so
+		 * every batch of every column is sampled — and (b) over all rows, the
+		 * count of distinct ids and each column's count of non-null values.
+		 */
+		it("reads what DuckDB reads from the same file", async () => {
+			const edges = [1_048_576, 2_097_152].flatMap((b) => [
+				b - 2,
+				b - 1,
+				b,
+				b + 1,
+			]);
+			const { rows, stats } = await withDuckDB(
+				{ threads: 2, memoryLimit: "4GB" },
+				async (con) => {
+					const r = await con.runAndReadAll(
+						`SELECT * FROM read_parquet(${sqlString(path)})
 					 WHERE "row" % 509 = 0 OR "row" IN (${edges.join(", ")}) ORDER BY "row"`,
-				);
-				const cols = written.columnNames();
-				const agg = await con.runAndReadAll(
-					`SELECT count(DISTINCT customer_id), ${cols.map((c) => `count("${c}")`).join(", ")}
+					);
+					const cols = written.columnNames();
+					const agg = await con.runAndReadAll(
+						`SELECT count(DISTINCT customer_id), ${cols.map((c) => `count("${c}")`).join(", ")}
 					 FROM read_parquet(${sqlString(path)})`,
-				);
-				return {
-					rows: r.getColumnsObjectJS(),
-					stats: agg.getRows()[0].map(Number),
-				};
-			},
-		);
-		const sampled = (rows.row as number[]).map(Number);
-		expect(sampled.length).toBeGreaterThan(N / 509);
-		const diffs = written.columnNames().map((c) => {
-			const ours = read.array(c);
-			return firstDifference(
-				c,
-				sampled.map((i) => ours[i]),
-				rows[c] as Column,
+					);
+					return {
+						rows: r.getColumnsObjectJS(),
+						stats: agg.getRows()[0].map(Number),
+					};
+				},
 			);
+			const sampled = (rows.row as number[]).map(Number);
+			expect(sampled.length).toBeGreaterThan(N / 509);
+			const diffs = written.columnNames().map((c) => {
+				const ours = read.array(c);
+				return firstDifference(
+					c,
+					sampled.map((i) => ours[i]),
+					rows[c] as Column,
+				);
+			});
+			expect(diffs.filter(Boolean)).toEqual([]);
+			// Every id is distinct by construction; the broken reader returned 12,620
+			// distinct ids of 1.2 M at 100 k customers.
+			const nonNull = written.columnNames().map((c) => {
+				const values = columnValues(read, c);
+				let k = 0;
+				for (let i = 0; i < values.length; i++)
+					if (values[i] !== null && values[i] !== undefined) k++;
+				return k;
+			});
+			expect(stats).toEqual([N, ...nonNull]);
 		});
-		expect(diffs.filter(Boolean)).toEqual([]);
-		// Every id is distinct by construction; the broken reader returned 12,620
-		// distinct ids of 1.2 M at 100 k customers.
-		const nonNull = written.columnNames().map((c) => {
-			const values = columnValues(read, c);
-			let k = 0;
-			for (let i = 0; i < values.length; i++)
-				if (values[i] !== null && values[i] !== undefined) k++;
-			return k;
-		});
-		expect(stats).toEqual([N, ...nonNull]);
-	});
-});
+	},
+);

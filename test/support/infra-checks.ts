@@ -130,6 +130,35 @@ export function describeStack(
 			run = await runProgram(stack, { overrides });
 		}, 180_000);
 
+		it("keeps the run manifest and the registry encrypted, recoverable and, in a protected stack, undeletable", () => {
+			// Written out by hand (not read from the component): the key schema the
+			// runtime's DynamoDB code (runtime/io/dynamodb-manifest.ts,
+			// runtime/model/aws-registry.ts) reads and writes.
+			const prot = cfg.json("protect") === true;
+			expect(prot).toBe(stack === "prod");
+			for (const suffix of ["-manifest", "-registry"]) {
+				const t = run.byName(T.table, suffix).inputs;
+				expect(t, suffix).toMatchObject({
+					billingMode: "PAY_PER_REQUEST",
+					hashKey: "pk",
+					rangeKey: "sk",
+					serverSideEncryption: { enabled: true },
+					pointInTimeRecovery: { enabled: true },
+					deletionProtectionEnabled: prot,
+				});
+				expect(
+					[...t.attributes].sort((a: { name: string }, b: { name: string }) =>
+						a.name.localeCompare(b.name),
+					),
+					suffix,
+				).toEqual([
+					{ name: "pk", type: "S" },
+					{ name: "sk", type: "S" },
+				]);
+				expect(t.globalSecondaryIndexes ?? [], suffix).toEqual([]);
+			}
+		});
+
 		it("runs to completion and declares the expected inventory", () => {
 			const counts = inventory(run.resources);
 			console.log(`[infra] ${stack} inventory`, JSON.stringify(counts));
@@ -1300,6 +1329,36 @@ export function describeStack(
 				for (const st of (JSON.parse(p.inputs.policy) as PolicyDocument)
 					.Statement)
 					expect(st.Effect, p.name).toBe("Deny");
+		});
+
+		it("only MarkSucceeded moves latest.json; only Train writes a model, and Drift only its reference", () => {
+			// Hand-written, not derived from STAGE_ACCESS: every role policy of the
+			// stack, asked whether it may put these keys of the lake.
+			const lakeArn = lake().state.arn;
+			const writers = (key: string) =>
+				run
+					.ofType(T.rolePolicy)
+					.filter(
+						(p) =>
+							decide([JSON.parse(p.inputs.policy)], undefined, {
+								action: "s3:PutObject",
+								resource: `${lakeArn}/${key}`,
+							}) === "allow",
+					)
+					.map((p) => p.name)
+					.sort();
+			expect(writers("latest.json")).toEqual([
+				"spanishgas-MarkSucceeded-policy",
+			]);
+			expect(writers("models/v0001/model.json")).toEqual([
+				"spanishgas-Train-policy",
+			]);
+			expect(writers("models/v0001/drift_reference.parquet")).toEqual([
+				"spanishgas-Drift-policy",
+				"spanishgas-Train-policy",
+			]);
+			// The raw uploads are read-only to every role of the stack.
+			expect(writers("raw/b1/churn_label.csv")).toEqual([]);
 		});
 
 		it("stage access patterns match real lake keys of the runtime's layout", () => {

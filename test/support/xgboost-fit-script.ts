@@ -10,7 +10,8 @@ import {
 	runTasks,
 	workerThreadsAvailable,
 } from "../../runtime/model/learners/parallel.ts";
-import { syntheticTask } from "../../runtime/model/learners/synthetic-task.ts";
+import { executeFitTask } from "../../runtime/model/learners/worker-tasks.ts";
+import { syntheticTask } from "./synthetic-task.ts";
 
 const { X, y } = syntheticTask(200, 8, 3);
 for (let i = 0; i < 2; i++)
@@ -26,7 +27,7 @@ const task = {
 	y: Uint8Array.from(y),
 	options: { seed: 1, params: { n_rounds: 5 } },
 };
-await runTasks([task, task], 2);
+await runTasks([task, task], 2, executeFitTask);
 const wasm = createRequire(import.meta.url)("ml-xgboost/dist/wasm/xgboost") as {
 	printErr(x: string): void;
 	print(x: string): void;

@@ -6,6 +6,7 @@
  */
 import * as aq from "arquero";
 import { columnValues, type Table } from "../../io/tables.ts";
+import { countFault, type FaultCounts } from "../../util/faults.ts";
 import type { RawBatch } from "../raw/load-batch.ts";
 import { CUSTOMERS_WITHOUT_CONSUMPTION } from "./contracts.ts";
 import { CONSUMPTION_MONTH_COLUMNS } from "./hourly-aggregate.ts";
@@ -36,14 +37,13 @@ export const BRONZE_CUSTOMER_MONTH_COLUMNS = [
 	...COST_COLUMNS,
 ] as const;
 
-type Faults = Record<string, number>;
-const bump = (faults: Faults, key: string, n = 1) => {
-	if (n > 0) faults[key] = (faults[key] ?? 0) + n;
-};
 const key = (a: string, b: string) => `${a}\u0000${b}`;
 
 /** Price row per (customer, month): the latest pricing_date; on equal dates the later record. */
-function priceRowByMonth(prices: Table, faults: Faults): Map<string, number> {
+function priceRowByMonth(
+	prices: Table,
+	faults: FaultCounts,
+): Map<string, number> {
 	const ids = columnValues(prices, "customer_id") as ArrayLike<string>;
 	const dates = columnValues(prices, "pricing_date") as ArrayLike<string>;
 	const index = new Map<string, number>();
@@ -52,7 +52,7 @@ function priceRowByMonth(prices: Table, faults: Faults): Map<string, number> {
 		const cur = index.get(k);
 		if (cur === undefined) index.set(k, i);
 		else {
-			bump(faults, "price_rows_duplicate_month_dropped");
+			countFault(faults, "price_rows_duplicate_month_dropped");
 			if (dates[i] >= dates[cur]) index.set(k, i);
 		}
 	}
@@ -61,14 +61,14 @@ function priceRowByMonth(prices: Table, faults: Faults): Map<string, number> {
 
 function costRowByProvinceMonth(
 	costs: Table,
-	faults: Faults,
+	faults: FaultCounts,
 ): Map<string, number> {
 	const provinces = columnValues(costs, "province") as ArrayLike<string>;
 	const months = columnValues(costs, "month") as ArrayLike<string>;
 	const index = new Map<string, number>();
 	for (let i = 0; i < provinces.length; i++) {
 		const k = key(provinces[i], months[i]);
-		if (index.has(k)) bump(faults, "cost_rows_duplicate_dropped");
+		if (index.has(k)) countFault(faults, "cost_rows_duplicate_dropped");
 		else index.set(k, i);
 	}
 	return index;
@@ -80,11 +80,11 @@ export function buildBronzeCustomerMonth(
 	bronzeCustomer: Table,
 ): {
 	table: Table;
-	faults: Faults;
+	faults: FaultCounts;
 	/** Customers of bronze_customer with no consumption row at all, in bronze_customer order. */
 	customersWithoutConsumption: string[];
 } {
-	const faults: Faults = {};
+	const faults: FaultCounts = {};
 	const province = new Map<string, string | null>();
 	const bcIds = columnValues(
 		bronzeCustomer,
@@ -126,9 +126,9 @@ export function buildBronzeCustomerMonth(
 		metered.add(ids[i]);
 		if (!province.has(ids[i])) {
 			unknownCustomers.add(ids[i]);
-			bump(faults, "consumption_months_unknown_customer_dropped");
+			countFault(faults, "consumption_months_unknown_customer_dropped");
 			// The hourly rows behind it (after duplicates), so the loss reads in rows too.
-			bump(faults, "consumption_rows_unknown_customer_dropped", hours[i]);
+			countFault(faults, "consumption_rows_unknown_customer_dropped", hours[i]);
 			continue;
 		}
 		const prov = province.get(ids[i]) ?? null;
@@ -137,15 +137,16 @@ export function buildBronzeCustomerMonth(
 		out.province_code.push(prov);
 		for (const [c, arr] of consumptionCols) out[c].push(arr[i]);
 		const p = priceRow.get(key(ids[i], months[i]));
-		if (p === undefined) bump(faults, "customer_months_without_price_row");
+		if (p === undefined)
+			countFault(faults, "customer_months_without_price_row");
 		for (const [c, arr] of priceCols)
 			out[c].push(p === undefined ? null : (arr[p] ?? null));
 		const c = prov === null ? undefined : costRow.get(key(prov, months[i]));
-		if (c === undefined) bump(faults, "customer_months_without_cost_row");
+		if (c === undefined) countFault(faults, "customer_months_without_cost_row");
 		for (const [col, arr] of costCols)
 			out[col].push(c === undefined ? null : (arr[c] ?? null));
 	}
-	bump(
+	countFault(
 		faults,
 		"consumption_customers_not_in_churn_label",
 		unknownCustomers.size,
@@ -154,7 +155,7 @@ export function buildBronzeCustomerMonth(
 	const customersWithoutConsumption: string[] = [];
 	for (let i = 0; i < bcIds.length; i++)
 		if (!metered.has(bcIds[i])) customersWithoutConsumption.push(bcIds[i]);
-	bump(
+	countFault(
 		faults,
 		CUSTOMERS_WITHOUT_CONSUMPTION,
 		customersWithoutConsumption.length,

@@ -7,6 +7,7 @@
 import * as aq from "arquero";
 import { RawContractError } from "../../errors.ts";
 import { columnValues, type Table } from "../../io/tables.ts";
+import { countFault, type FaultCounts } from "../../util/faults.ts";
 import type { RawBatch } from "../raw/load-batch.ts";
 
 export const ATTRIBUTE_COLUMNS = [
@@ -36,21 +37,16 @@ export const BRONZE_CUSTOMER_COLUMNS = [
 	"interaction_count",
 ] as const;
 
-type Faults = Record<string, number>;
-const bump = (faults: Faults, key: string, n = 1) => {
-	if (n > 0) faults[key] = (faults[key] ?? 0) + n;
-};
-
 /** Row index of the first row per customer_id; later duplicates are counted under `dupKey`. */
 function firstRowById(
 	table: Table,
-	faults: Faults,
+	faults: FaultCounts,
 	dupKey: string,
 ): Map<string, number> {
 	const ids = columnValues(table, "customer_id") as ArrayLike<string>;
 	const index = new Map<string, number>();
 	for (let i = 0; i < ids.length; i++) {
-		if (index.has(ids[i])) bump(faults, dupKey);
+		if (index.has(ids[i])) countFault(faults, dupKey);
 		else index.set(ids[i], i);
 	}
 	return index;
@@ -77,9 +73,9 @@ export function latestInteractionById(
 
 export function buildBronzeCustomer(raw: RawBatch): {
 	table: Table;
-	faults: Faults;
+	faults: FaultCounts;
 } {
-	const faults: Faults = {};
+	const faults: FaultCounts = {};
 	const ids = columnValues(raw.churnLabel, "customer_id") as ArrayLike<string>;
 	const churn = columnValues(raw.churnLabel, "churn") as ArrayLike<number>;
 	const known = new Set<string>();
@@ -108,11 +104,11 @@ export function buildBronzeCustomer(raw: RawBatch): {
 		[attrRow, "attribute_rows_unknown_customer"],
 		[contractRow, "contract_rows_unknown_customer"],
 	] as const)
-		for (const id of table.keys()) if (!known.has(id)) bump(faults, key);
+		for (const id of table.keys()) if (!known.has(id)) countFault(faults, key);
 	for (const [id, { count }] of latest) {
 		if (known.has(id))
-			bump(faults, "interaction_rows_dropped_not_latest", count - 1);
-		else bump(faults, "interaction_rows_unknown_customer", count);
+			countFault(faults, "interaction_rows_dropped_not_latest", count - 1);
+		else countFault(faults, "interaction_rows_unknown_customer", count);
 	}
 
 	const out: Record<string, unknown[]> = Object.fromEntries(
@@ -143,8 +139,8 @@ export function buildBronzeCustomer(raw: RawBatch): {
 		out.churn.push(churn[i]);
 		const a = attrRow.get(id);
 		const c = contractRow.get(id);
-		if (a === undefined) bump(faults, "customers_without_attributes");
-		if (c === undefined) bump(faults, "customers_without_contract");
+		if (a === undefined) countFault(faults, "customers_without_attributes");
+		if (c === undefined) countFault(faults, "customers_without_contract");
 		for (const [col, arr] of attrCols) out[col].push(at(arr, a));
 		for (const [col, arr] of contractCols) out[col].push(at(arr, c));
 		const l = latest.get(id);

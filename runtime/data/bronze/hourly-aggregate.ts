@@ -17,6 +17,8 @@ import {
 	tableToParquet,
 } from "../../io/tables.ts";
 import { DEFAULT_TOLERANCES } from "../../monitoring/quality.ts";
+import { countFault, mergeFaults } from "../../util/faults.ts";
+import { mapPool } from "../../util/pool.ts";
 import type { ConsumptionSource } from "../raw/consumption-source.ts";
 import {
 	type DuckOptions,
@@ -323,14 +325,6 @@ export function offendingRowsSql(shard: ConsumptionShard, limit = 5): string {
 	LIMIT ${limit}`;
 }
 
-function addFault(
-	faults: Record<string, number>,
-	key: string,
-	n: number,
-): void {
-	if (n > 0) faults[key] = (faults[key] ?? 0) + n;
-}
-
 const hourToTimestamp = (h: number) =>
 	new Date(h * 3_600_000).toISOString().slice(0, 19);
 
@@ -414,10 +408,10 @@ export async function aggregateConsumptionShard(
 		rowsRead += rows[i];
 		const h = maxH[i];
 		if (h !== null && (latest === null || h > latest)) latest = h;
-		if (ids[i] === "") addFault(faults, EMPTY_ID_ROWS, rows[i]);
+		if (ids[i] === "") countFault(faults, EMPTY_ID_ROWS, rows[i]);
 		else if (months[i] === null) {
-			addFault(faults, UNPARSABLE_ROWS, unparsable[i]);
-			addFault(faults, OUT_OF_YEAR_ROWS, rows[i] - unparsable[i]);
+			countFault(faults, UNPARSABLE_ROWS, unparsable[i]);
+			countFault(faults, OUT_OF_YEAR_ROWS, rows[i] - unparsable[i]);
 		} else keep.push(i);
 	}
 	const table = aq.table({
@@ -595,7 +589,7 @@ export function mergeShardAggregates(
 	};
 	// Dropped rows are counted by the shard that read them (never re-counted by the re-aggregation).
 	for (const part of parts) {
-		for (const [k, v] of Object.entries(part.faults)) addFault(faults, k, v);
+		mergeFaults(faults, part.faults);
 		rowsRead += part.rowsRead;
 		offending.push(...(part.offendingRows ?? []));
 		if (
@@ -618,18 +612,18 @@ export function mergeShardAggregates(
 		.map((_, i) => i)
 		.sort((a, b) => compareKeys(keys[a], keys[b]));
 	for (const c of FAULT_COLUMNS)
-		addFault(
+		countFault(
 			faults,
 			PARTIAL_FAULT_COLUMNS[c],
 			acc[c].reduce((a, b) => a + b, 0),
 		);
 	const missingHours = missingHoursSummary(keys, acc.hours, maxTimestamp);
-	addFault(
+	countFault(
 		faults,
 		"consumption_customers_with_missing_hours",
 		missingHours.customersWithMissingHours,
 	);
-	addFault(
+	countFault(
 		faults,
 		"consumption_missing_hours_total",
 		missingHours.totalMissingHours,
@@ -730,22 +724,14 @@ export async function aggregateConsumption(
 	} = {},
 ): Promise<ReturnType<typeof mergeShardAggregates> & { shards: number }> {
 	const shards = planConsumptionShards(source, opts.shards ?? 2);
-	const results: ShardAggregate[] = new Array(shards.length);
-	let next = 0;
-	const worker = async () => {
-		while (next < shards.length) {
-			const i = next++;
-			results[i] = await aggregateConsumptionShard(shards[i], {
+	const results = await mapPool(
+		shards,
+		(shard) =>
+			aggregateConsumptionShard(shard, {
 				threads: opts.threadsPerShard ?? 1,
 				memoryLimit: opts.memoryLimit,
-			});
-		}
-	};
-	await Promise.all(
-		Array.from(
-			{ length: Math.max(1, Math.min(opts.concurrency ?? 2, shards.length)) },
-			worker,
-		),
+			}),
+		{ concurrency: Math.max(1, opts.concurrency ?? 2) },
 	);
 	const straddling = await reaggregateStraddling(shards, results, {
 		threads: opts.threadsPerShard,

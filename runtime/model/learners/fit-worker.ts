@@ -1,6 +1,8 @@
 /** Worker-thread entry: runs WorkerTasks posted by parallel.ts, one at a time. */
 import { parentPort } from "node:worker_threads";
-import { executeTask, type WorkerTask } from "./worker-tasks.ts";
+import { serializeError } from "../../errors.ts";
+import type { WorkerTask } from "./worker-protocol.ts";
+import { executeTask } from "./worker-tasks.ts";
 
 if (!parentPort) throw new Error("fit-worker.ts must run as a worker thread");
 const port = parentPort;
@@ -9,12 +11,8 @@ port.on("message", async (msg: { id: number; task: WorkerTask }) => {
 		const result = await executeTask(msg.task);
 		port.postMessage({ id: msg.id, ok: true, result });
 	} catch (e) {
-		const err = e instanceof Error ? e : new Error(String(e));
-		port.postMessage({
-			id: msg.id,
-			ok: false,
-			error: { name: err.name, message: err.message, stack: err.stack },
-		});
+		// Plain data with the class name and fields: parallel.ts rebuilds the typed error.
+		port.postMessage({ id: msg.id, ok: false, error: serializeError(e) });
 	}
 });
 port.postMessage({ ready: true });

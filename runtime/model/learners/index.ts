@@ -1,85 +1,21 @@
 /**
- * Entry point of the learners: one Learner per Algorithm of DATA_SPEC §6,
- * loading of serialized models, and parallel fitting on worker threads.
+ * Entry point of the learners: the learner table (learner-table.ts) and
+ * parallel fitting on worker threads.
  */
-import { ModelInputError } from "../../errors.ts";
 import type {
 	Algorithm,
 	FitOptions,
 	FittedModel,
 	Labels,
-	Learner,
 	Matrix,
-	SerializedModel,
 } from "../types.ts";
-import { CART_FORMAT, CartLearner, loadCart } from "./cart.ts";
 import { assertTrainingInput } from "./common.ts";
-import { DUMMY_FORMAT, DummyLearner, loadDummy } from "./dummy.ts";
-import { LOGISTIC_FORMAT, LogisticLearner, loadLogistic } from "./logistic.ts";
+import { loadModel } from "./learner-table.ts";
 import { runTasks } from "./parallel.ts";
-import {
-	FOREST_FORMAT,
-	loadForest,
-	RandomForestLearner,
-} from "./random-forest.ts";
-import type { FitTask } from "./worker-tasks.ts";
-import { loadXgboost, XGBOOST_FORMAT, XgboostLearner } from "./xgboost.ts";
+import type { FitTask } from "./worker-protocol.ts";
+import { executeFitTask } from "./worker-tasks.ts";
 
-export const ALGORITHMS: readonly Algorithm[] = [
-	"dummy_stratified",
-	"dummy_most_frequent",
-	"logistic",
-	"cart",
-	"random_forest",
-	"xgboost",
-];
-
-export function createLearner(algorithm: Algorithm): Learner {
-	switch (algorithm) {
-		case "dummy_stratified":
-		case "dummy_most_frequent":
-			return new DummyLearner(algorithm);
-		case "logistic":
-			return new LogisticLearner();
-		case "cart":
-			return new CartLearner();
-		case "random_forest":
-			return new RandomForestLearner();
-		case "xgboost":
-			return new XgboostLearner();
-		default:
-			throw new ModelInputError(`unknown algorithm "${String(algorithm)}"`);
-	}
-}
-
-const LOADERS: Record<
-	Algorithm,
-	{ format: number; load: (s: SerializedModel) => FittedModel }
-> = {
-	dummy_stratified: { format: DUMMY_FORMAT, load: loadDummy },
-	dummy_most_frequent: { format: DUMMY_FORMAT, load: loadDummy },
-	logistic: { format: LOGISTIC_FORMAT, load: loadLogistic },
-	cart: { format: CART_FORMAT, load: loadCart },
-	random_forest: { format: FOREST_FORMAT, load: loadForest },
-	xgboost: { format: XGBOOST_FORMAT, load: loadXgboost },
-};
-
-/** Rebuilds a fitted model from `serialize()` output; an unknown algorithm or format is rejected. */
-export function loadModel(s: SerializedModel): FittedModel {
-	const entry = LOADERS[s?.algorithm as Algorithm];
-	if (!entry)
-		throw new ModelInputError(
-			`loadModel: unknown algorithm "${String(s?.algorithm)}"`,
-		);
-	if (s.format !== entry.format) {
-		throw new ModelInputError(
-			`loadModel: ${s.algorithm} artifact has format ${s.format}, this runtime reads format ${entry.format}`,
-		);
-	}
-	if (!Array.isArray(s.columns))
-		throw new ModelInputError("loadModel: artifact has no column list");
-	return entry.load(s);
-}
+export { ALGORITHMS, createLearner, loadModel } from "./learner-table.ts";
 
 export interface FitJob {
 	algorithm: Algorithm;
@@ -111,7 +47,7 @@ export async function fitMany(
 		y: j.y,
 		options: j.options,
 	}));
-	const serialized = await runTasks<SerializedModel>(tasks, concurrency);
+	const serialized = await runTasks(tasks, concurrency, executeFitTask);
 	return serialized.map(loadModel);
 }
 

@@ -9,5 +9,13 @@ declare module "ml-cart" {
 		});
 		train(X: number[][], y: number[]): void;
 		predict(X: number[][]): number[];
+		/** The trained tree: a node splits `row[splitColumn] < splitValue` to the left. */
+		root: MlCartNode;
+	}
+	export interface MlCartNode {
+		splitColumn: number;
+		splitValue: number;
+		left?: MlCartNode;
+		right?: MlCartNode;
 	}
 }

@@ -1,6 +1,9 @@
 /**
- * A small worker_threads pool for fits (both cores: the XGBoost WebAssembly
- * build is single-threaded, so two models train in parallel in two workers).
+ * Worker threads for fits (both cores: the XGBoost WebAssembly build is
+ * single-threaded, so two models train in parallel in two workers). This
+ * module knows nothing of learners: a caller passes its tasks (messages the
+ * worker entry, fit-worker.ts, executes) and the same work as an in-process
+ * function for the fallback, which keeps the learners' imports acyclic.
  *
  * The worker entry is TypeScript when the runtime runs from source (tsx,
  * vitest): plain Node cannot load a .ts worker, and neither vitest's
@@ -12,8 +15,8 @@
 import { createRequire } from "node:module";
 import { pathToFileURL } from "node:url";
 import { Worker } from "node:worker_threads";
-import { ModelInputError } from "../../errors.ts";
-import { executeTask, type WorkerTask } from "./worker-tasks.ts";
+import { deserializeError, type SerializedError } from "../../errors.ts";
+import { mapPool } from "../../util/pool.ts";
 
 /**
  * How to start the worker. From compiled JavaScript: the .js entry directly.
@@ -65,32 +68,21 @@ function startWorker(): Promise<Worker> {
 	});
 }
 
-function rebuildError(e: {
-	name: string;
-	message: string;
-	stack?: string;
-}): Error {
-	if (e.name === "ModelInputError") return new ModelInputError(e.message);
-	const err = new Error(e.message);
-	err.name = e.name;
-	if (e.stack) err.stack = e.stack;
-	return err;
-}
-
-function callWorker<R>(w: Worker, id: number, task: WorkerTask): Promise<R> {
+function callWorker<R>(w: Worker, id: number, task: unknown): Promise<R> {
 	return new Promise((resolve, reject) => {
 		const onMessage = (m: {
 			id?: number;
 			ok?: boolean;
 			result?: R;
-			error?: { name: string; message: string };
+			error?: SerializedError;
 		}) => {
 			if (m?.id !== id) return;
 			cleanup();
 			if (m.ok) resolve(m.result as R);
 			else
 				reject(
-					rebuildError(
+					// A typed error keeps its class and fields (runtime/errors.ts TYPED_ERRORS).
+					deserializeError(
 						m.error ?? { name: "Error", message: "unknown worker error" },
 					),
 				);
@@ -127,47 +119,42 @@ export async function workerThreadsAvailable(): Promise<boolean> {
 	}
 }
 
-/** Runs tasks on up to `concurrency` worker threads; results keep the tasks' order. */
-export async function runTasks<R>(
-	tasks: WorkerTask[],
-	concurrency = 2,
+/**
+ * Runs tasks on up to `concurrency` worker threads; results keep the tasks'
+ * order. `inProcess` does the same work as the worker (used when a worker
+ * cannot start, and for concurrency 1, which needs no thread).
+ */
+export async function runTasks<T, R>(
+	tasks: readonly T[],
+	concurrency: number,
+	inProcess: (task: T) => R | Promise<R>,
 ): Promise<R[]> {
-	const results = new Array<R>(tasks.length);
-	const lanes = Math.max(1, Math.min(concurrency, tasks.length));
-	let next = 0;
-	let failed = false;
-	const lane = async (useWorker: boolean): Promise<void> => {
-		let worker: Worker | undefined;
-		if (useWorker) {
-			try {
-				worker = await startWorker();
-			} catch (e) {
-				if (!warnedFallback) {
-					warnedFallback = true;
-					process.emitWarning(
-						`fit workers unavailable, fitting in-process: ${(e as Error).message}`,
-					);
-				}
-			}
-		}
-		try {
-			while (!failed && next < tasks.length) {
-				const i = next++;
-				try {
-					results[i] = worker
-						? await callWorker<R>(worker, i, tasks[i])
-						: ((await executeTask(tasks[i])) as R);
-				} catch (e) {
-					failed = true;
-					throw e;
-				}
-			}
-		} finally {
-			await worker?.terminate();
-		}
-	};
 	// A single task still goes to a worker when asked for parallelism elsewhere; one lane
 	// with concurrency 1 runs in-process (no thread start-up cost).
-	await Promise.all(Array.from({ length: lanes }, () => lane(concurrency > 1)));
-	return results;
+	const useWorkers = concurrency > 1;
+	return mapPool(
+		tasks,
+		(task, i, worker: Worker | undefined) =>
+			worker ? callWorker<R>(worker, i, task) : inProcess(task),
+		{
+			concurrency: Math.max(1, concurrency),
+			openLane: async () => {
+				if (!useWorkers) return undefined;
+				try {
+					return await startWorker();
+				} catch (e) {
+					if (!warnedFallback) {
+						warnedFallback = true;
+						process.emitWarning(
+							`fit workers unavailable, fitting in-process: ${(e as Error).message}`,
+						);
+					}
+					return undefined;
+				}
+			},
+			closeLane: async (worker) => {
+				await worker?.terminate();
+			},
+		},
+	);
 }

@@ -152,9 +152,10 @@ export class RandomForestLearner implements Learner {
 		}
 		const parts =
 			nChunks > 1
-				? await runTasks<Tree[]>(
+				? await runTasks(
 						chunks.map((c) => ({ kind: "forest-chunk" as const, chunk: c })),
 						nChunks,
+						(t) => growForestChunk(t.chunk),
 					)
 				: chunks.map(growForestChunk);
 		return new ForestModel([...X.columns], params, parts.flat());

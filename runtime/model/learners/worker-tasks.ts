@@ -1,37 +1,27 @@
 /**
- * The work a fit worker does, as plain functions of structured-cloneable
- * messages, so the same code runs in a worker thread or (fallback) in-process.
+ * What a fit worker thread does with each message (worker-protocol.ts).
+ * Imported by the worker entry (fit-worker.ts) and by index.ts (the same work
+ * in-process); no learner imports it, so it may import the learners.
  */
-import type { Algorithm, FitOptions, SerializedModel } from "../types.ts";
-import { createLearner } from "./index.ts";
-import { type ForestChunk, growForestChunk } from "./random-forest.ts";
+import type { SerializedModel } from "../types.ts";
+import { createLearner } from "./learner-table.ts";
+import { growForestChunk } from "./random-forest.ts";
 import type { Tree } from "./tree/cart-core.ts";
+import type { FitTask, WorkerTask } from "./worker-protocol.ts";
 
-export interface FitTask {
-	kind: "fit";
-	algorithm: Algorithm;
-	X: { rows: number; cols: number; data: Float64Array; columns: string[] };
-	y: Uint8Array;
-	options: FitOptions;
+/** Fits one model and returns it serialized (a worker's answer is plain data). */
+export async function executeFitTask(task: FitTask): Promise<SerializedModel> {
+	const model = await createLearner(task.algorithm).fit(
+		task.X,
+		task.y,
+		task.options,
+	);
+	return model.serialize();
 }
-
-export interface ForestChunkTask {
-	kind: "forest-chunk";
-	chunk: ForestChunk;
-}
-
-export type WorkerTask = FitTask | ForestChunkTask;
 
 export async function executeTask(
 	task: WorkerTask,
 ): Promise<SerializedModel | Tree[]> {
-	if (task.kind === "fit") {
-		const model = await createLearner(task.algorithm).fit(
-			task.X,
-			task.y,
-			task.options,
-		);
-		return model.serialize();
-	}
+	if (task.kind === "fit") return executeFitTask(task);
 	return growForestChunk(task.chunk);
 }

@@ -16,6 +16,7 @@ import {
 export const Drift = defineStage({
 	name: "Drift",
 	resultPath: "$.drift",
+	summary: { key: "drift" },
 	lambda: {
 		access: {
 			...BASE_ACCESS,

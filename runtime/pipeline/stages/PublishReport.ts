@@ -9,6 +9,7 @@ import { defineStage, type RunState, type StagePlatform } from "./stage.ts";
 export const PublishReport = defineStage({
 	name: "PublishReport",
 	resultPath: "$.report",
+	summary: { key: "report" },
 	flow: "report",
 	async run(s: RunState, p: StagePlatform) {
 		const out = p.publishReport

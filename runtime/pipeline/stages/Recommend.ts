@@ -12,6 +12,7 @@ import {
 export const Recommend = defineStage({
 	name: "Recommend",
 	resultPath: "$.recommend",
+	summary: { key: "recommendations" },
 	lambda: {
 		access: {
 			...BASE_ACCESS,

@@ -17,6 +17,7 @@ import {
 export const Score = defineStage({
 	name: "Score",
 	resultPath: "$.score",
+	summary: { key: "score" },
 	lambda: {
 		access: {
 			...BASE_ACCESS,
@@ -65,11 +66,26 @@ export const Score = defineStage({
 			await save("feature_importance", importanceTable(explanation));
 		}
 		const tiers = tierCounts(scored);
+		// A labelled batch scored by an existing champion: how did it actually do?
+		const realized =
+			s.plan?.action === "score"
+				? await (
+						await import("../../monitoring/realized-check.ts")
+					).checkRealizedPerformance(p, {
+						runId: s.runId,
+						batchId: s.batchId,
+						gold,
+						scored,
+						modelVersion: champion.version.version,
+						gate: s.gate,
+					})
+				: undefined;
 		const out = {
 			modelVersion: champion.version.version,
 			customers: scored.numRows(),
 			tiers,
 			explanations: explanation ? explanationSummary(explanation) : null,
+			realized: realized ?? null,
 		};
 		return {
 			output: out,

@@ -5,13 +5,36 @@
  * champion: MarkSucceeded promotes an approved candidate. A rejected one
  * raises model_rejected, and the planned champion scores the run.
  */
+import type {
+	GateDecision,
+	ModelVersion,
+	PromotionDecision,
+} from "../../model/registry.ts";
+import type { TrainResult } from "../../model/train.ts";
 import {
 	BASE_ACCESS,
 	defineStage,
 	type RunState,
 	type StagePlatform,
-	type TrainOutput,
 } from "./stage.ts";
+
+/** What Train returns (its ResultPath, $.train, and its manifest detail). */
+export type TrainOutput = {
+	version: string;
+	/** approved: MarkSucceeded promotes it; rejected: the champion stays. */
+	status: ModelVersion["status"];
+	reason: string;
+	prAuc: number;
+	rocAuc: number;
+	gate: GateDecision;
+	/** The comparison with the planned champion (null on a version registered without one). */
+	promotion: PromotionDecision | null;
+	/** The version that scores this run: the approved candidate, else the planned champion. */
+	scoringVersion: string | null;
+	/** A retried Train: the run's version was registered already, nothing was fitted. */
+	reused: boolean;
+	timings: TrainResult["timings"];
+};
 
 export const Train = defineStage({
 	name: "Train",
@@ -39,6 +62,12 @@ export const Train = defineStage({
 		memoryMb: 61440,
 		ephemeralStorageGiB: 50,
 		timeoutSeconds: 14400,
+	},
+	// The gate decision, with the candidate it was about.
+	summary: {
+		key: "gate",
+		value: (s: RunState) =>
+			s.train ? { version: s.train.version, ...s.train.gate } : null,
 	},
 	async run(s: RunState, p: StagePlatform) {
 		const { trainAndRegister } = await import("../../model/train.ts");

@@ -14,6 +14,7 @@ import { BronzeReduce } from "./BronzeReduce.ts";
 import { BronzeShard } from "./BronzeShard.ts";
 import { Drift } from "./Drift.ts";
 import { Gold } from "./Gold.ts";
+import { Ladder } from "./Ladder.ts";
 import { MarkFailed } from "./MarkFailed.ts";
 import { MarkSucceeded } from "./MarkSucceeded.ts";
 import { PlanModel } from "./PlanModel.ts";
@@ -38,6 +39,7 @@ export const STAGES = [
 	Gold,
 	PlanModel,
 	Train,
+	Ladder,
 	Score,
 	Recommend,
 	Drift,

@@ -6,8 +6,16 @@
 import { getJson, lakeKeys } from "../../io/lake.ts";
 import type { StageRecord } from "../../io/manifest.ts";
 import type { QualityReport } from "../../monitoring/quality.ts";
+import { mergeFaults } from "../../util/faults.ts";
 import type { Platform } from "../platform.ts";
-import type { RunState } from "./stage.ts";
+import { STAGES } from "./index.ts";
+import type { AnyStage, RunState } from "./stage.ts";
+
+const list: readonly AnyStage[] = STAGES;
+const STAGES_WITH_SUMMARY = list.filter(
+	(s): s is AnyStage & { summary: NonNullable<AnyStage["summary"]> } =>
+		s.summary !== undefined,
+);
 
 export async function runSummary(
 	p: Platform,
@@ -16,12 +24,8 @@ export async function runSummary(
 ): Promise<Record<string, unknown>> {
 	const detail = (name: string) => stages.find((x) => x.stage === name)?.detail;
 	const rows: Record<string, number> = {};
-	const faults: Record<string, number> = {};
-	for (const st of stages) {
-		Object.assign(rows, st.rows);
-		for (const [k, v] of Object.entries(st.faults ?? {}))
-			if (v > 0) faults[k] = (faults[k] ?? 0) + v;
-	}
+	for (const st of stages) Object.assign(rows, st.rows);
+	const faults = mergeFaults({}, ...stages.map((st) => st.faults));
 	const quality: Record<
 		string,
 		{ passed: boolean; errors: number; warnings: number }
@@ -37,9 +41,14 @@ export async function runSummary(
 			warnings: q.warnings,
 		};
 	}
-	const train = detail("Train") as
-		| { version?: string; gate?: unknown }
-		| undefined;
+	// Each stage's line, in the list's order (the stage module's `summary`).
+	const lines: Record<string, unknown> = {};
+	for (const stage of STAGES_WITH_SUMMARY) {
+		const { key, value } = stage.summary;
+		lines[key] = value
+			? value(s, detail(stage.name))
+			: (detail(stage.name) ?? null);
+	}
 	return {
 		runId: s.runId,
 		batchId: s.batchId,
@@ -48,11 +57,7 @@ export async function runSummary(
 		rows,
 		faults,
 		quality,
-		gate: train ? { version: train.version, ...(train.gate as object) } : null,
-		score: detail("Score") ?? null,
-		recommendations: detail("Recommend") ?? null,
-		drift: detail("Drift") ?? null,
-		report: detail("PublishReport") ?? null,
+		...lines,
 		seconds: Object.fromEntries(
 			stages.map((x) => [x.stage, Number(x.seconds.toFixed(2))]),
 		),

@@ -13,6 +13,7 @@ import type { ConsumptionShard } from "../../data/bronze/consumption-shards.ts";
 import type { StageRecord } from "../../io/manifest.ts";
 import type { QualityTolerances } from "../../monitoring/quality.ts";
 import type { Platform } from "../platform.ts";
+import type { TrainOutput } from "./Train.ts";
 
 /**
  * none; read (get, query, scan); update (get + update existing items: the
@@ -146,23 +147,6 @@ export interface PlanOutput {
 	champion: string | null;
 }
 
-/** What Train hands on (its ResultPath, $.train); a type, so the manifest's detail record takes it. */
-export type TrainOutput = {
-	version: string;
-	/** approved: MarkSucceeded promotes it; rejected: the champion stays. */
-	status: "approved" | "rejected";
-	reason: string;
-	prAuc: number;
-	rocAuc: number;
-	gate: unknown;
-	promotion: unknown;
-	/** The version that scores this run: the approved candidate, else the planned champion. */
-	scoringVersion: string | null;
-	/** A retried Train: the run's version was registered already, nothing was fitted. */
-	reused: boolean;
-	timings: Record<string, number>;
-};
-
 /** The state as it grows along the execution (each Task writes its ResultPath). */
 export interface RunState extends RunInput {
 	raw?: ValidateOutput;
@@ -237,9 +221,14 @@ export interface StageModule<
 	 * (`shards`, or the lake document at `shardsKey`). "report": the report
 	 * publication (in AWS the report build task, with a longer time limit).
 	 * "success": the last stage, then the Succeed state. "failure": the Catch
-	 * target of every stage, then the Fail state; not in the chain.
+	 * target of every stage, then the Fail state; not in the chain. "branch":
+	 * not in the chain either: a parallel branch beside the stage named by
+	 * `alongside`, whose failure is caught in the branch (it never fails the
+	 * run; the manifest records it).
 	 */
-	readonly flow?: "task" | "map" | "report" | "success" | "failure";
+	readonly flow?: "task" | "map" | "report" | "success" | "failure" | "branch";
+	/** For a "branch" stage: the stage it runs beside (a Parallel state named `<that stage>Parallel`). */
+	readonly alongside?: string;
 	/** The Map state's name, for a "map" stage. */
 	readonly mapState?: string;
 	/**
@@ -250,6 +239,15 @@ export interface StageModule<
 		readonly choiceState: string;
 		readonly variable: string;
 		readonly equals: string;
+	};
+	/**
+	 * The stage's line in the run summary (run_report.json, the manifest's
+	 * summary, the report's pipeline status), in the list's order: `key`, and
+	 * its value (default: the detail the stage recorded, or null).
+	 */
+	readonly summary?: {
+		readonly key: string;
+		value?(state: RunState, detail: StageRecord["detail"]): unknown;
 	};
 	/** The stage's work; the handler wrapper (runtime/pipeline/handlers.ts) times, logs and records it. */
 	run(

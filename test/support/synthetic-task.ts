@@ -4,8 +4,9 @@
  * interaction, a monotone trend, binary flags), many noise columns, ~10 %
  * positives, label noise so no model is perfect.
  */
-import type { Labels, Matrix } from "../types.ts";
-import { createRng } from "./common.ts";
+
+import { createRng } from "../../runtime/model/learners/common.ts";
+import type { Labels, Matrix } from "../../runtime/model/types.ts";
 
 export function syntheticTask(
 	rows: number,

@@ -3,13 +3,17 @@
  * and PR-AUC / ROC-AUC on 4,000 held-out rows of the synthetic task, then the
  * production pattern (two XGBoost fits in parallel workers) and XGBoost
  * scoring throughput for 20,099 rows.
- *   npx tsx runtime/model/learners/measure-learners.ts
+ *   npx tsx bench/learners.ts
  */
 import os from "node:os";
-import { averagePrecision, rocAuc } from "../metrics.ts";
-import type { Algorithm } from "../types.ts";
-import { ALGORITHMS, createLearner, fitMany } from "./index.ts";
-import { sliceRows, syntheticTask } from "./synthetic-task.ts";
+import {
+	ALGORITHMS,
+	createLearner,
+	fitMany,
+} from "../runtime/model/learners/index.ts";
+import { averagePrecision, rocAuc } from "../runtime/model/metrics.ts";
+import type { Algorithm } from "../runtime/model/types.ts";
+import { sliceRows, syntheticTask } from "../test/support/synthetic-task.ts";
 
 const all = syntheticTask(20_000 + 20_099, 56, 2026);
 const train = sliceRows(all.X, all.y, 0, 16_000);

@@ -1,0 +1,1 @@
+select * from read_parquet('report-data/tiers.parquet')
