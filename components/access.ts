@@ -42,17 +42,33 @@ export const MODEL_ITEMS = ["MODEL#*"] as const;
  */
 
 /**
- * The batch trigger: lists the batch's raw uploads (s3:ListBucket under
- * raw/ only, it never reads them), reads latest.json for a rerun of the last batch, claims
- * the batch in the manifest.
+ * The batch trigger: reads the batch manifests (raw/<batch>/_manifest.json,
+ * never the data files), lists the batch's uploads (s3:ListBucket under raw/
+ * only: sizes come with the listing), reads latest.json for a rerun of the
+ * last batch, claims the batch in the manifest.
  */
 export const TRIGGER_ACCESS: StageAccess = {
 	manifest: "readwrite",
 	manifestKeys: [...RUN_ITEMS, ...CLAIM_ITEMS],
 	registry: "none",
 	alerts: false,
-	reads: ["latest.json"],
+	reads: ["latest.json", "raw/*/_manifest.json"],
 	lists: ["raw/*"],
+	writes: [],
+};
+
+/**
+ * The run reconciler (runtime/pipeline/reconciler.ts): reads and closes run
+ * records (status updates; claims need no write, a finished run frees its
+ * batch), scans them for the sweep, raises run_failed. No lake access.
+ */
+export const RECONCILER_ACCESS: StageAccess = {
+	manifest: "update",
+	manifestScan: true,
+	manifestKeys: RUN_ITEMS,
+	registry: "none",
+	alerts: true,
+	reads: [],
 	writes: [],
 };
 
@@ -160,6 +176,7 @@ function tableStatements(
 	level: Exclude<TableAccess, "none">,
 	tableArn: string,
 	keys: readonly string[],
+	scan = false,
 ): PolicyStatement[] {
 	const s: PolicyStatement[] = [
 		{
@@ -172,7 +189,7 @@ function tableStatements(
 			},
 		},
 	];
-	if (level === "read" || level === "readwrite")
+	if (level === "read" || level === "readwrite" || (scan && sid === "Manifest"))
 		s.push(
 			sid === "Manifest"
 				? {
@@ -237,6 +254,13 @@ export function accessStatements(
 			Action: ["s3:GetObject"],
 			Resource: obj(access.reads),
 		});
+	if ((access.pinnedReads ?? []).length > 0)
+		s.push({
+			Sid: "LakeReadVersions",
+			Effect: "Allow",
+			Action: "s3:GetObjectVersion",
+			Resource: obj([...(access.pinnedReads ?? [])]),
+		});
 	if (access.writes.length > 0)
 		s.push({
 			Sid: "LakeWrite",
@@ -260,6 +284,7 @@ export function accessStatements(
 				access.manifest,
 				r.manifestTableArn,
 				access.manifestKeys ?? RUN_ITEMS,
+				access.manifestScan,
 			),
 		);
 	}

@@ -114,7 +114,12 @@ export const configSchema = z
 			.object({
 				defaults: sizing.optional(),
 				stages: stageSizing.optional(),
-				trigger: sizing.optional(),
+				trigger: sizing
+					.extend({
+						reservedConcurrency: z.number().int().min(1).max(50).optional(),
+					})
+					.strict()
+					.optional(),
 			})
 			.strict()
 			.default({}),

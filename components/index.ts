@@ -11,6 +11,7 @@ export {
 	METRIC_NAMESPACE,
 	type PolicyDocument,
 	type PolicyStatement,
+	RECONCILER_ACCESS,
 	REPORT_ACCESS,
 	STAGE_ACCESS,
 	type StageAccess,
@@ -21,6 +22,8 @@ export {
 	BatchTrigger,
 	type BatchTriggerArgs,
 	RAW_PREFIX,
+	TRIGGER_RESERVED_CONCURRENCY,
+	TRIGGER_RETRY,
 } from "./batch-trigger.ts";
 export {
 	CONFIG_NAMESPACE,
@@ -38,6 +41,10 @@ export {
 	lakeKeyPolicy,
 	RAW_RETENTION_DAYS,
 } from "./data-lake.ts";
+export {
+	DeadLetterQueue,
+	type DeadLetterQueueArgs,
+} from "./dead-letter-queue.ts";
 export {
 	GITHUB_OIDC_URL,
 	GithubDeployRole,
@@ -100,6 +107,12 @@ export {
 	type RetrainScheduleArgs,
 	WEEKLY_RETRAIN,
 } from "./retrain-schedule.ts";
+export {
+	executionStatusPattern,
+	RunReconciler,
+	type RunReconcilerArgs,
+	SWEEP_SCHEDULE,
+} from "./run-reconciler.ts";
 export {
 	type FunctionSizing,
 	LOG_RETENTION_DAYS,

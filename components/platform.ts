@@ -22,6 +22,7 @@ import { PrivateNetwork } from "./private-network.ts";
 import { ReportBuild } from "./report-build.ts";
 import { ReportSite } from "./report-site.ts";
 import { RetrainSchedule } from "./retrain-schedule.ts";
+import { RunReconciler } from "./run-reconciler.ts";
 import type { FunctionSizing, RuntimeResources } from "./runtime-function.ts";
 import {
 	STAGE_CONTAINER,
@@ -86,7 +87,7 @@ export interface PlatformArgs {
 	lambda?: {
 		defaults?: FunctionSizing;
 		stages?: Partial<Record<LambdaStage, FunctionSizing>>;
-		trigger?: FunctionSizing;
+		trigger?: FunctionSizing & { reservedConcurrency?: number };
 	};
 	/** The report site (sign-in, rate limit, domain) and its build task. */
 	report?: {
@@ -152,6 +153,8 @@ export class Platform extends pulumi.ComponentResource {
 	public readonly stageTasks?: StageTasks;
 	public readonly stateMachine: StateMachine;
 	public readonly trigger: BatchTrigger;
+	/** Closes runs whose execution failed, timed out or was aborted, and sweeps stale claims. */
+	public readonly reconciler: RunReconciler;
 	public readonly retrain: RetrainSchedule;
 	public readonly github?: GithubDeployRole;
 	public readonly package: LambdaPackage;
@@ -406,6 +409,19 @@ export class Platform extends pulumi.ComponentResource {
 			},
 			child,
 		);
+		this.reconciler = new RunReconciler(
+			`${name}-reconciler`,
+			{
+				package: this.package,
+				resources,
+				stateMachineArn: this.stateMachine.arn,
+				environment: { STACK_NAME: stack },
+				logRetentionDays: retention,
+				alarmActions,
+				tags,
+			},
+			child,
+		);
 		this.retrain = new RetrainSchedule(
 			`${name}-retrain`,
 			{
@@ -435,7 +451,7 @@ export class Platform extends pulumi.ComponentResource {
 		this.reportUrl = this.reportSite.url;
 		this.alertTopicArn = this.alerts.topicArn;
 		this.triggerFunctionName = this.trigger.functionName;
-		this.uploadInstructions = pulumi.interpolate`Upload a batch under s3://${this.lake.bucketName}/raw/<batch_id>/: the six small datasets (churn_label.csv, customer_attributes.csv, customer_contracts.csv, customer_interactions.json, price_history.csv, costs_by_province_month.csv; .gz accepted) and consumption_hourly_2024.parquet (or a folder of Parquet parts closed by consumption_hourly_2024/_SUCCESS, uploaded last), e.g. \`aws s3 sync data/raw/<batch_id>/ s3://${this.lake.bucketName}/raw/<batch_id>/\`. The upload that completes the batch starts one execution of ${this.stateMachine.name}; the report is published at ${this.reportSite.url} when the run succeeds.`;
+		this.uploadInstructions = pulumi.interpolate`Upload a batch under s3://${this.lake.bucketName}/raw/<batch_id>/: the six small datasets (churn_label.csv, customer_attributes.csv, customer_contracts.csv, customer_interactions.json, price_history.csv, costs_by_province_month.csv; .gz accepted) and consumption_hourly_2024.parquet (or a folder of Parquet parts), then the batch manifest last: \`npm run batch:manifest -- data/raw/<batch_id>\`, \`aws s3 sync data/raw/<batch_id>/ s3://${this.lake.bucketName}/raw/<batch_id>/ --exclude _manifest.json\`, \`aws s3 cp data/raw/<batch_id>/_manifest.json s3://${this.lake.bucketName}/raw/<batch_id>/_manifest.json\` (docs/batch-manifest.md). The manifest's upload starts one execution of ${this.stateMachine.name} once every file it lists is there; the report is published at ${this.reportSite.url} when the run succeeds.`;
 		this.registerOutputs({
 			lakeBucketName: this.lakeBucketName,
 			stateMachineArn: this.stateMachineArn,

@@ -48,10 +48,14 @@ export interface RuntimeFunctionArgs extends FunctionSizing {
 	package: LambdaPackage;
 	/**
 	 * Which export of the bundle the callback calls: `handle` (a pipeline
-	 * stage, called as `handle(stage, event)`) or `trigger` (the batch trigger,
-	 * `trigger(event)`).
+	 * stage, called as `handle(stage, event)`), `trigger` (the batch trigger,
+	 * `trigger(event, context)`: the request id keys its idempotent start) or
+	 * `reconcile` (the run reconciler, `reconcile(event)`).
 	 */
-	entry: { kind: "handle"; stage: string } | { kind: "trigger" };
+	entry:
+		| { kind: "handle"; stage: string }
+		| { kind: "trigger" }
+		| { kind: "reconcile" };
 	resources: RuntimeResources;
 	/** What the function may read and write. */
 	access: StageAccess;
@@ -63,6 +67,8 @@ export interface RuntimeFunctionArgs extends FunctionSizing {
 	logRetentionDays?: number;
 	/** Alarm actions (SNS topic ARNs) for the error alarm. */
 	alarmActions?: pulumi.Input<string>[];
+	/** Concurrent executions reserved (and the most it may run at once). Default: none reserved. */
+	reservedConcurrency?: number;
 	tags?: pulumi.Input<Record<string, pulumi.Input<string>>>;
 }
 
@@ -90,9 +96,14 @@ function handlerCallback(
 	entry: RuntimeFunctionArgs["entry"],
 ): aws.lambda.Callback<unknown, unknown> {
 	if (entry.kind === "trigger")
+		return async (event: unknown, context: unknown) => {
+			const runtime = require(requirePath);
+			return runtime.trigger(event, context);
+		};
+	if (entry.kind === "reconcile")
 		return async (event: unknown) => {
 			const runtime = require(requirePath);
-			return runtime.trigger(event);
+			return runtime.reconcile(event);
 		};
 	const stage = entry.stage;
 	return async (event: unknown) => {
@@ -129,6 +140,7 @@ export class RuntimeFunction extends pulumi.ComponentResource {
 		checkRange(what, "memoryMb", args.memoryMb, 128, 10240);
 		checkRange(what, "timeoutSeconds", args.timeoutSeconds, 1, 900);
 		checkRange(what, "ephemeralStorageMb", args.ephemeralStorageMb, 512, 10240);
+		checkRange(what, "reservedConcurrency", args.reservedConcurrency, 1, 1000);
 		const retention = args.logRetentionDays ?? 30;
 		if (!(LOG_RETENTION_DAYS as readonly number[]).includes(retention))
 			throw new Error(
@@ -209,6 +221,9 @@ export class RuntimeFunction extends pulumi.ComponentResource {
 				memorySize: args.memoryMb ?? 1024,
 				timeout: args.timeoutSeconds ?? 300,
 				ephemeralStorage: { size: args.ephemeralStorageMb ?? 512 },
+				...(args.reservedConcurrency !== undefined
+					? { reservedConcurrentExecutions: args.reservedConcurrency }
+					: {}),
 				environment: { variables: environment },
 				loggingConfig: { logFormat: "JSON", logGroup: this.logGroup.name },
 				// A copy per function: CallbackFunction appends to the exclusion list.

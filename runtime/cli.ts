@@ -4,6 +4,7 @@
  *   run          generate the default batch if needed, run the whole pipeline locally
  *   synth        write a synthetic raw batch
  *   experiments  run the experiment ladder on the latest gold table
+ *   manifest     write a batch folder's _manifest.json (before uploading it)
  */
 import { Command, InvalidArgumentError } from "commander";
 import { registerReportCommand } from "./commands/report-command.ts";
@@ -166,6 +167,17 @@ program
 	.action(async (o) => {
 		const { synthCommand } = await import("./commands/synth.ts");
 		process.exitCode = await synthCommand(o);
+	});
+
+program
+	.command("manifest")
+	.description(
+		"write <folder>/_manifest.json (every file, its size and SHA-256) for a batch about to be uploaded; upload it last (docs/batch-manifest.md)",
+	)
+	.argument("<folder>", "the batch folder, e.g. data/raw/2025-01")
+	.action(async (folder: string) => {
+		const { manifestCommand } = await import("./commands/manifest.ts");
+		process.exitCode = await manifestCommand(folder);
 	});
 
 program

@@ -56,6 +56,8 @@ export const RUN_ENV = {
 	seed: "SEED",
 	/** The batch trigger's state machine. */
 	stateMachineArn: "STATE_MACHINE_ARN",
+	/** Minutes a started run may go without a running execution before the reconciler's sweep fails it. */
+	leaseMinutes: "RUN_LEASE_MINUTES",
 } as const;
 
 /**

@@ -113,6 +113,34 @@ export class ObjectNotFoundError extends Error {
 	}
 }
 
+/**
+ * The object is not the version the run pinned: replaced (a re-upload during
+ * the run) or that version is gone. Permanent: the run must not mix versions
+ * (docs/batch-manifest.md).
+ */
+export class ObjectChangedError extends Error {
+	override readonly name = "ObjectChangedError";
+	constructor(
+		readonly key: string,
+		readonly pinned: string,
+		detail: string,
+	) {
+		super(
+			`raw file changed during the run: ${key} is no longer the version ValidateRaw pinned (${pinned}): ${detail}`,
+		);
+	}
+}
+
+/** The batch manifest is missing where required, unreadable or malformed (docs/batch-manifest.md). Permanent. */
+export class BatchManifestError extends Error {
+	override readonly name = "BatchManifestError";
+}
+
+/** A file the batch manifest lists is missing, or its size or checksum is not the listed one. Permanent. */
+export class BatchIntegrityError extends Error {
+	override readonly name = "BatchIntegrityError";
+}
+
 /** A key that is empty, absolute or climbs out of the store ("../x"). Permanent. */
 export class InvalidObjectKeyError extends Error {
 	override readonly name = "InvalidObjectKeyError";
@@ -140,6 +168,9 @@ export const TYPED_ERRORS = {
 	TransientIOError,
 	ObjectNotFoundError,
 	InvalidObjectKeyError,
+	ObjectChangedError,
+	BatchManifestError,
+	BatchIntegrityError,
 } as const;
 
 /** An error as plain structured-cloneable data: its name, message, stack and own fields. */

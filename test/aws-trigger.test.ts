@@ -1,12 +1,20 @@
 /**
  * The batch trigger against both storage stacks: local folder + local
- * manifest, and S3 (s3rver) + DynamoDB (dynalite). startExecution is a
- * recording fake: what is under test is when it is called.
+ * manifest, and S3 (s3rver) + DynamoDB (dynalite). startExecution is a fake
+ * with Step Functions' name semantics (a repeat with the same name and input
+ * is the same execution; another input is ExecutionAlreadyExists): what is
+ * under test is when it is called and how many executions exist. Faults are
+ * injected into the real peers' path (docs/run-lifecycle.md lists them).
  */
+import { createHash } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+	BATCH_MANIFEST,
+	BATCH_MANIFEST_FORMAT,
+} from "../runtime/data/raw/batch-manifest.ts";
 import { DATASETS } from "../runtime/data/raw/schemas.ts";
 import {
 	createStateTable,
@@ -18,6 +26,7 @@ import {
 	type ObjectStore,
 } from "../runtime/io/object-store.ts";
 import { S3ObjectStore } from "../runtime/io/s3-object-store.ts";
+import type { LifecycleMetric } from "../runtime/monitoring/lifecycle-metrics.ts";
 import {
 	batchIdFromKey,
 	handleBatchUpload,
@@ -92,8 +101,14 @@ const SIX = [
 	"price_history.csv",
 	"costs_by_province_month.csv",
 ];
+const ONE_FILE = [...SIX, "consumption_hourly_2024.parquet"];
 
-/** An S3 ObjectCreated notification for keys of the bucket (URL-encoded, as S3 sends them). */
+let sequencer = 0;
+/**
+ * An S3 ObjectCreated notification for keys of the bucket (URL-encoded, as
+ * S3 sends them), each with a new sequencer: a new upload. Deliver the same
+ * object again to model a retried delivery.
+ */
 function s3Event(...keys: string[]): S3UploadEvent {
 	return {
 		Records: keys.map((key) => ({
@@ -104,196 +119,432 @@ function s3Event(...keys: string[]): S3UploadEvent {
 					key: encodeURIComponent(key)
 						.replace(/%2F/g, "/")
 						.replace(/%20/g, "+"),
+					sequencer: (++sequencer).toString(16).padStart(16, "0"),
 				},
 			},
 		})),
 	};
 }
+const manifestEvent = (batch: string) =>
+	s3Event(`lake/raw/${batch}/${BATCH_MANIFEST}`);
+
+/** Bodies by file name: "x" unless given. */
+const bodies = (names: string[], body = "x") =>
+	Object.fromEntries(names.map((n) => [n, body]));
+
+const sha256 = (s: string) => createHash("sha256").update(s).digest("hex");
+
+function manifestOf(files: Record<string, string>): string {
+	return JSON.stringify({
+		format: BATCH_MANIFEST_FORMAT,
+		createdAt: "2026-12-01T00:00:00.000Z",
+		files: Object.entries(files).map(([path, body]) => ({
+			path,
+			bytes: Buffer.byteLength(body),
+			sha256: sha256(body),
+		})),
+	});
+}
+
+async function put(
+	store: ObjectStore,
+	batch: string,
+	files: Record<string, string>,
+) {
+	for (const [name, body] of Object.entries(files))
+		await store.put(`raw/${batch}/${name}`, body);
+}
+
+/** Uploads the files, then their manifest (last, as docs/batch-manifest.md says). */
+async function uploadBatch(
+	store: ObjectStore,
+	batch: string,
+	files: Record<string, string>,
+) {
+	await put(store, batch, files);
+	await store.put(`raw/${batch}/${BATCH_MANIFEST}`, manifestOf(files));
+}
+
+interface Recorded {
+	metrics: Array<{
+		metric: LifecycleMetric;
+		value: number;
+		dims: Record<string, string>;
+	}>;
+	lines: Array<{
+		level: string;
+		message: string;
+		fields: Record<string, unknown>;
+	}>;
+}
+
+/** Step Functions' StartExecution semantics by name, plus injectable failures. */
+function fakeStepFunctions() {
+	const executions = new Map<string, { input: string; arn: string }>();
+	const calls: string[] = [];
+	let failures: Error[] = [];
+	return {
+		executions,
+		calls,
+		/** The next calls throw these errors, in order. */
+		failNext(...errors: Error[]) {
+			failures = errors;
+		},
+		async start(input: { runId: string; batchId: string; mode?: string }) {
+			calls.push(input.runId);
+			const failure = failures.shift();
+			if (failure) throw failure;
+			const body = JSON.stringify(input);
+			const existing = executions.get(input.runId);
+			if (existing) {
+				if (existing.input !== body)
+					throw Object.assign(new Error("Execution Already Exists"), {
+						name: "ExecutionAlreadyExists",
+					});
+				return existing.arn;
+			}
+			const arn = `arn:aws:states:eu-west-1:000000000000:execution:pipeline:${input.runId}`;
+			executions.set(input.runId, { input: body, arn });
+			return arn;
+		},
+	};
+}
 
 function harness(stack: Stack) {
-	const executions: Array<{ runId: string; batchId: string }> = [];
+	const sfn = fakeStepFunctions();
+	const recorded: Recorded = { metrics: [], lines: [] };
 	let clock = 0;
 	const deps: TriggerDeps = {
 		...stack,
-		startExecution: async (input) => {
-			executions.push(input);
-			return `arn:aws:states:eu-west-1:000000000000:execution:pipeline:${input.runId}`;
-		},
+		startExecution: (input) => sfn.start(input),
 		// Distinct, readable run ids (the default is second-resolution).
 		newRunId: (batchId) => `run-${++clock}_${batchId}`,
+		log: (level, message, fields) =>
+			recorded.lines.push({ level, message, fields }),
+		metric: (metric, value, dims) =>
+			recorded.metrics.push({ metric, value, dims }),
 	};
-	return { deps, executions };
+	const skips = () =>
+		recorded.metrics
+			.filter((m) => m.metric === "SkippedUploads")
+			.map((m) => m.dims.Reason);
+	return { deps, sfn, recorded, skips };
 }
 
-async function upload(store: ObjectStore, batch: string, names: string[]) {
-	for (const name of names) await store.put(`raw/${batch}/${name}`, "x");
-}
+const throttled = () =>
+	Object.assign(new Error("Rate exceeded"), { name: "ThrottlingException" });
 
 describe.each(stacks)("trigger on $name", (stackDef) => {
-	it("does not start an incomplete batch, starts it once the last file lands", async () => {
+	it("starts a batch only once its manifest is there and every listed file has the listed size", async () => {
 		const stack = await stackDef.make();
-		const { deps, executions } = harness(stack);
-		await upload(stack.store, "2025-01", SIX.slice(0, 5));
+		const { deps, sfn, recorded, skips } = harness(stack);
+		const files = bodies(ONE_FILE, "data");
+		// Files without a manifest: not a batch yet, however complete the names look.
+		await put(stack.store, "2025-01", files);
 		const early = await handleBatchUpload(
-			s3Event("lake/raw/2025-01/price_history.csv"),
+			s3Event("lake/raw/2025-01/consumption_hourly_2024.parquet"),
 			deps,
 		);
 		expect(early.started).toEqual([]);
 		expect(early.skipped).toEqual([
 			{
 				batchId: "2025-01",
+				code: "no_manifest",
 				reason:
-					"incomplete batch: missing costs_by_province_month, consumption_hourly_2024",
+					"incomplete batch: no _manifest.json yet (it is uploaded last: docs/batch-manifest.md)",
 			},
 		]);
-		expect(executions).toEqual([]);
 
-		await upload(stack.store, "2025-01", [
-			"costs_by_province_month.csv",
-			"consumption_hourly_2024.parquet",
-		]);
-		const done = await handleBatchUpload(
-			s3Event("lake/raw/2025-01/consumption_hourly_2024.parquet"),
-			deps,
+		// The manifest arrives before a listed file (a hand upload out of order).
+		await stack.store.delete("raw/2025-01/price_history.csv");
+		await stack.store.put(`raw/2025-01/${BATCH_MANIFEST}`, manifestOf(files));
+		const missing = await handleBatchUpload(manifestEvent("2025-01"), deps);
+		expect(missing.skipped[0]).toMatchObject({
+			code: "incomplete",
+			reason: "incomplete batch: 1 listed file(s) missing: price_history.csv",
+		});
+		// A listed file still uploading (another size): not complete either.
+		await stack.store.put("raw/2025-01/price_history.csv", "da");
+		const partial = await handleBatchUpload(manifestEvent("2025-01"), deps);
+		expect(partial.skipped[0].reason).toBe(
+			"incomplete batch: 1 with another size: price_history.csv (2 bytes, listed 4)",
 		);
-		expect(done).toEqual({ started: ["run-1_2025-01"], skipped: [] });
-		expect(executions).toEqual([
-			{ runId: "run-1_2025-01", batchId: "2025-01" },
-		]);
+		expect(sfn.executions.size).toBe(0);
+
+		await stack.store.put("raw/2025-01/price_history.csv", "data");
+		const done = await handleBatchUpload(manifestEvent("2025-01"), deps);
+		expect(done).toEqual({
+			started: ["run-1_2025-01"],
+			resumed: [],
+			skipped: [],
+		});
+		expect([...sfn.executions.keys()]).toEqual(["run-1_2025-01"]);
 		const run = await stack.manifest.get("run-1_2025-01");
 		expect(run?.status).toBe("started");
+		expect(run?.requestKey).toMatch(
+			/^s3:lake-bucket\/lake\/raw\/2025-01\/_manifest\.json@[0-9a-f]{16}$/,
+		);
 		expect(run?.stages[0]).toMatchObject({
 			stage: "trigger",
 			detail: {
 				executionId:
 					"arn:aws:states:eu-west-1:000000000000:execution:pipeline:run-1_2025-01",
+				files: 7,
 			},
 		});
+		// Every skip was logged and counted, with its reason.
+		expect(skips()).toEqual(["no_manifest", "incomplete", "incomplete"]);
+		expect(
+			recorded.lines.filter((l) => l.fields.event === "trigger_skipped"),
+		).toHaveLength(3);
 	});
 
-	it("skips duplicate events and re-uploads; starts one execution for concurrent last-file events", async () => {
+	it("rejects a malformed manifest or one that lists an incomplete batch", async () => {
 		const stack = await stackDef.make();
-		const { deps, executions } = harness(stack);
-		const names = [...SIX, "consumption_hourly_2024.csv.gz"];
-		await upload(stack.store, "b 7", names);
-		// Seven notifications (one per file), delivered concurrently as separate invocations.
-		const results = await Promise.all(
-			names.map((f) => handleBatchUpload(s3Event(`raw/b 7/${f}`), deps)),
+		const { deps, sfn, recorded } = harness(stack);
+		await put(stack.store, "bad", bodies(ONE_FILE));
+		await stack.store.put(`raw/bad/${BATCH_MANIFEST}`, "{ not json");
+		const broken = await handleBatchUpload(manifestEvent("bad"), deps);
+		expect(broken.skipped[0].code).toBe("invalid_manifest");
+		expect(broken.skipped[0].reason).toMatch(
+			/raw\/bad\/_manifest\.json: not JSON/,
 		);
-		expect(results.flatMap((r) => r.started)).toHaveLength(1);
-		expect(results.flatMap((r) => r.skipped)).toHaveLength(6);
-		expect(executions).toHaveLength(1);
-		expect(executions[0].batchId).toBe("b 7");
+		await stack.store.put(`raw/bad/${BATCH_MANIFEST}`, manifestOf(bodies(SIX)));
+		const short = await handleBatchUpload(manifestEvent("bad"), deps);
+		expect(short.skipped[0]).toMatchObject({
+			code: "invalid_manifest",
+			reason: "the batch manifest lists no consumption_hourly_2024",
+		});
+		expect(sfn.executions.size).toBe(0);
+		// An operator's problem, not a wait: logged as errors.
+		expect(
+			recorded.lines
+				.filter((l) => l.level === "error")
+				.map((l) => l.fields.reason),
+		).toEqual(["invalid_manifest", "invalid_manifest"]);
+	});
 
-		// The same event delivered again, and a re-upload of one file: skipped.
-		const again = await handleBatchUpload(
-			s3Event("raw/b 7/churn_label.csv", "raw/b 7/price_history.csv"),
-			deps,
-		);
-		expect(again.started).toEqual([]);
-		expect(again.skipped).toEqual([
-			{
-				batchId: "b 7",
-				reason:
-					"batch already has a run (send a rerun request to run it again)",
-			},
+	it("fault: a part arriving after the manifest is not in the run (ignored, logged and counted)", async () => {
+		const stack = await stackDef.make();
+		const { deps, sfn, recorded } = harness(stack);
+		const files = bodies([
+			...SIX,
+			"consumption_hourly_2024/part-000.parquet",
+			"consumption_hourly_2024/part-001.parquet",
 		]);
-		expect(executions).toHaveLength(1);
-	});
-
-	it("re-runs a batch on request once its run has finished; force takes over a stuck run", async () => {
-		const stack = await stackDef.make();
-		const { deps, executions } = harness(stack);
-		await upload(stack.store, "b", [...SIX, "consumption_hourly_2024.csv"]);
-		const first = await handleBatchUpload(
-			s3Event("raw/b/churn_label.csv"),
+		await uploadBatch(stack.store, "parts", files);
+		// The late part lands between the manifest and its event being handled.
+		await stack.store.put(
+			"raw/parts/consumption_hourly_2024/part-002.parquet",
+			"late",
+		);
+		const out = await handleBatchUpload(manifestEvent("parts"), deps);
+		expect(out.started).toHaveLength(1);
+		expect(sfn.executions.size).toBe(1);
+		// No _SUCCESS marker needed: the manifest closes the folder.
+		const run = await stack.manifest.get(out.started[0]);
+		expect(run?.stages[0].detail).toMatchObject({ files: 8, unlistedFiles: 1 });
+		const warning = recorded.lines.find(
+			(l) => l.fields.event === "trigger_unlisted_files",
+		);
+		expect(warning).toMatchObject({
+			level: "warn",
+			fields: { files: ["consumption_hourly_2024/part-002.parquet"], count: 1 },
+		});
+		expect(recorded.metrics).toContainEqual({
+			metric: "UnlistedRawFiles",
+			value: 1,
+			dims: {},
+		});
+		// Its own upload event (were it delivered) starts nothing.
+		const late = await handleBatchUpload(
+			s3Event("raw/parts/consumption_hourly_2024/part-002.parquet"),
 			deps,
 		);
+		expect(late.started).toEqual([]);
+		expect(late.skipped[0].code).toBe("run_in_progress");
+		expect(sfn.executions.size).toBe(1);
+	});
+
+	it("fault: concurrent deliveries — the same event three times and two batches at once start exactly one execution per batch", async () => {
+		const stack = await stackDef.make();
+		const { deps, sfn } = harness(stack);
+		await uploadBatch(
+			stack.store,
+			"b 7",
+			bodies([...SIX, "consumption_hourly_2024.csv.gz"]),
+		);
+		await uploadBatch(stack.store, "b8", bodies(ONE_FILE));
+		const e7 = manifestEvent("b 7");
+		const e8 = manifestEvent("b8");
+		const results = await Promise.all(
+			[e7, e7, e7, e8, e8].map((e) => handleBatchUpload(e, deps)),
+		);
+		// Redeliveries of one request are that request: they resume its run.
+		const started = results.flatMap((r) => r.started);
+		expect(new Set(started).size).toBe(2);
+		expect(results.flatMap((r) => r.skipped)).toEqual([]);
+		expect(sfn.executions.size).toBe(2);
+		expect(
+			[...sfn.executions.keys()].map((id) => id.split("_")[1]).sort(),
+		).toEqual(["b 7", "b8"]);
+		expect((await stack.manifest.list()).map((r) => r.status)).toEqual([
+			"started",
+			"started",
+		]);
+
+		// Two different uploads of one batch's manifest at once: one run, the other skipped.
+		await uploadBatch(stack.store, "b9", bodies(ONE_FILE));
+		const [a, b] = await Promise.all([
+			handleBatchUpload(manifestEvent("b9"), deps),
+			handleBatchUpload(manifestEvent("b9"), deps),
+		]);
+		expect([...a.started, ...b.started]).toHaveLength(1);
+		expect([...a.skipped, ...b.skipped].map((s) => s.code)).toEqual([
+			"run_in_progress",
+		]);
+		expect(sfn.executions.size).toBe(3);
+	});
+
+	it("fault: the trigger crashes right after its claim; Lambda's retry resumes the same run id and starts exactly one execution", async () => {
+		const stack = await stackDef.make();
+		const { deps, sfn } = harness(stack);
+		await uploadBatch(stack.store, "crash", bodies(ONE_FILE));
+		let crash = true;
+		const crashing: TriggerDeps = {
+			...deps,
+			manifest: Object.assign(Object.create(stack.manifest), {
+				start: async (...a: Parameters<RunManifest["start"]>) => {
+					const won = await stack.manifest.start(...a);
+					if (won && crash) {
+						crash = false;
+						throw new Error("Runtime exited: the container was killed");
+					}
+					return won;
+				},
+			}) as RunManifest,
+		};
+		const event = manifestEvent("crash");
+		await expect(handleBatchUpload(event, crashing)).rejects.toThrow(/killed/);
+		const [claimed] = await stack.manifest.list();
+		expect(claimed.status).toBe("started");
+		expect(sfn.calls).toEqual([]);
+		// The retry (same event, same sequencer).
+		const retry = await handleBatchUpload(event, crashing);
+		expect(retry).toEqual({
+			started: [claimed.runId],
+			resumed: [claimed.runId],
+			skipped: [],
+		});
+		expect([...sfn.executions.keys()]).toEqual([claimed.runId]);
+		expect(await stack.manifest.list()).toHaveLength(1);
+		// A further redelivery after the start: still the one execution.
+		await handleBatchUpload(event, deps);
+		expect(sfn.executions.size).toBe(1);
+	});
+
+	it("fault: StartExecution fails (throttled); the run stays started and the retry starts it under the same run id", async () => {
+		const stack = await stackDef.make();
+		const { deps, sfn } = harness(stack);
+		await uploadBatch(stack.store, "b", bodies(ONE_FILE));
+		sfn.failNext(throttled(), throttled());
+		const event = manifestEvent("b");
+		await expect(handleBatchUpload(event, deps)).rejects.toThrow(
+			/Rate exceeded/,
+		);
+		await expect(handleBatchUpload(event, deps)).rejects.toThrow(
+			/Rate exceeded/,
+		);
+		const [run] = await stack.manifest.list();
+		// Not failed: a failed run with a new id per retry could never start.
+		expect(run.status).toBe("started");
+		const third = await handleBatchUpload(event, deps);
+		expect(third.started).toEqual([run.runId]);
+		expect(sfn.calls).toEqual([run.runId, run.runId, run.runId]);
+		expect(sfn.executions.size).toBe(1);
+		expect(
+			(await stack.manifest.get(run.runId))?.stages.map((s) => s.stage),
+		).toEqual(["trigger"]);
+		// Another upload of the manifest meanwhile is a re-upload during a run: skipped.
+		const reupload = await handleBatchUpload(manifestEvent("b"), deps);
+		expect(reupload.skipped[0].code).toBe("run_in_progress");
+	});
+
+	it("skips re-uploads (counted): during the run, and of a finished batch", async () => {
+		const stack = await stackDef.make();
+		const { deps, sfn, skips } = harness(stack);
+		await uploadBatch(stack.store, "b", bodies(ONE_FILE));
+		const [runId] = (await handleBatchUpload(manifestEvent("b"), deps)).started;
+		await uploadBatch(stack.store, "b", bodies(ONE_FILE, "changed"));
+		const during = await handleBatchUpload(manifestEvent("b"), deps);
+		expect(during.skipped[0]).toMatchObject({
+			code: "run_in_progress",
+			reason: `batch has a run in progress (${runId}); this upload is not run: the run reads the versions it pinned`,
+		});
+		await stack.manifest.succeed(runId, {});
+		const after = await handleBatchUpload(manifestEvent("b"), deps);
+		expect(after.skipped[0]).toMatchObject({
+			code: "has_run",
+			reason: `batch already has a run (${runId}, succeeded); send a rerun request to run it again`,
+		});
+		expect(skips()).toEqual(["run_in_progress", "has_run"]);
+		expect(sfn.executions.size).toBe(1);
+	});
+
+	it("re-runs a batch on request once its run has finished; force takes over a stuck run; a retried request resumes its own run", async () => {
+		const stack = await stackDef.make();
+		const { deps, sfn } = harness(stack);
+		await uploadBatch(
+			stack.store,
+			"b",
+			bodies([...SIX, "consumption_hourly_2024.csv"]),
+		);
+		const first = await handleBatchUpload(manifestEvent("b"), deps);
 		const [runId] = first.started;
 
 		const tooEarly = await handleBatchUpload(
 			{ rerun: true, batchId: "b" },
-			deps,
+			{ ...deps, requestId: "req-1" },
 		);
 		expect(tooEarly.started).toEqual([]);
 		expect(tooEarly.skipped[0].reason).toMatch(/still marked started/);
 
 		await stack.manifest.succeed(runId, {});
-		const rerun = await handleBatchUpload({ rerun: true, batchId: "b" }, deps);
+		const rerun = await handleBatchUpload(
+			{ rerun: true, batchId: "b" },
+			{ ...deps, requestId: "req-2" },
+		);
 		expect(rerun.started).toHaveLength(1);
 		expect(rerun.started[0]).not.toBe(runId);
-
-		// The re-run's execution died without reporting: force takes the batch over.
-		const forced = await handleBatchUpload(
-			{ rerun: true, batchId: "b", force: true },
-			deps,
+		expect((await stack.manifest.get(rerun.started[0]))?.requestKey).toBe(
+			"lambda:req-2",
 		);
+
+		// The re-run's execution died without reporting: force takes the batch over…
+		const forceReq = { rerun: true as const, batchId: "b", force: true };
+		const forced = await handleBatchUpload(forceReq, {
+			...deps,
+			requestId: "req-3",
+		});
 		expect(forced.started).toHaveLength(1);
-		expect(executions.map((e) => e.runId)).toEqual([
+		// …and Lambda's retry of that forced request resumes it rather than forcing again.
+		const forcedRetry = await handleBatchUpload(forceReq, {
+			...deps,
+			requestId: "req-3",
+		});
+		expect(forcedRetry.resumed).toEqual(forced.started);
+		expect([...sfn.executions.keys()]).toEqual([
 			runId,
 			rerun.started[0],
 			forced.started[0],
 		]);
 
-		// A re-run of a batch whose files are gone is refused.
+		// A re-run of a batch that was never uploaded is refused.
 		const ghost = await handleBatchUpload(
 			{ rerun: true, batchId: "never-uploaded" },
 			deps,
 		);
-		expect(ghost.skipped[0].reason).toMatch(
-			/^incomplete batch: missing churn_label/,
-		);
-	});
-
-	it("waits for the _SUCCESS marker of a folder of consumption parts", async () => {
-		const stack = await stackDef.make();
-		const { deps, executions } = harness(stack);
-		await upload(stack.store, "parts", [
-			...SIX,
-			"consumption_hourly_2024/part-000.parquet",
-			"consumption_hourly_2024/part-001.parquet",
-		]);
-		const open = await handleBatchUpload(
-			s3Event("raw/parts/consumption_hourly_2024/part-001.parquet"),
-			deps,
-		);
-		expect(open.skipped[0].reason).toBe(
-			"incomplete batch: missing consumption_hourly_2024/_SUCCESS",
-		);
-		await upload(stack.store, "parts", ["consumption_hourly_2024/_SUCCESS"]);
-		const closed = await handleBatchUpload(
-			s3Event("raw/parts/consumption_hourly_2024/_SUCCESS"),
-			deps,
-		);
-		expect(closed.started).toHaveLength(1);
-		expect(executions).toHaveLength(1);
-	});
-
-	it("marks the run failed when the execution cannot be started", async () => {
-		const stack = await stackDef.make();
-		const { deps } = harness(stack);
-		await upload(stack.store, "b", [...SIX, "consumption_hourly_2024.parquet"]);
-		const failing: TriggerDeps = {
-			...deps,
-			startExecution: async () => {
-				throw Object.assign(new Error("Rate exceeded"), {
-					name: "ThrottlingException",
-				});
-			},
-		};
-		await expect(
-			handleBatchUpload(s3Event("raw/b/churn_label.csv"), failing),
-		).rejects.toThrow(/Rate exceeded/);
-		const [run] = await stack.manifest.list();
-		expect(run.status).toBe("failed");
-		expect(run.history.at(-1)?.error).toEqual({
-			name: "ThrottlingException",
-			message: "could not start the execution: Rate exceeded",
-		});
-		// Not stuck: a rerun request can start it again.
-		expect(
-			(await handleBatchUpload({ rerun: true, batchId: "b" }, deps)).started,
-		).toHaveLength(1);
+		expect(ghost.skipped[0].code).toBe("no_manifest");
 	});
 });
 
@@ -313,21 +564,22 @@ describe("trigger helpers", () => {
 
 	it("ignores events for keys outside raw/ and S3 test events", async () => {
 		const store = new LocalObjectStore(await mkdtemp(join(scratch, "ignore-")));
-		const { deps, executions } = harness({
+		const { deps, sfn } = harness({
 			store,
 			manifest: new LocalRunManifest(store.root),
 		});
 		expect(
 			await handleBatchUpload(s3Event("runs/r1/gold/gold.parquet"), deps),
-		).toEqual({ started: [], skipped: [] });
+		).toEqual({ started: [], resumed: [], skipped: [] });
 		expect(await handleBatchUpload({}, deps)).toEqual({
 			started: [],
+			resumed: [],
 			skipped: [],
 		});
 		await expect(
 			handleBatchUpload({ rerun: true, batchId: "../etc" }, deps),
 		).rejects.toThrow(/invalid batchId/);
-		expect(executions).toEqual([]);
+		expect(sfn.calls).toEqual([]);
 	});
 
 	it("missingDatasets accepts every format of DATA_SPEC §1", () => {
@@ -363,6 +615,19 @@ describe("trigger helpers", () => {
 			"costs_by_province_month",
 			"consumption_hourly_2024",
 		]);
+		// A manifest's list closes a folder of parts without the marker.
+		expect(
+			missingDatasets(
+				[...gz.slice(0, 6), "consumption_hourly_2024/part-0.parquet"],
+				{ partsClosed: true },
+			),
+		).toEqual([]);
+		expect(
+			missingDatasets([
+				...gz.slice(0, 6),
+				"consumption_hourly_2024/part-0.parquet",
+			]),
+		).toEqual(["consumption_hourly_2024/_SUCCESS"]);
 		// A marker without parts is no consumption.
 		expect(
 			missingDatasets([...gz.slice(0, 6), "consumption_hourly_2024/_SUCCESS"]),

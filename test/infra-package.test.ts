@@ -211,6 +211,9 @@ function dynamoAuditProxy(target: string): Server {
 	});
 }
 
+/** StartExecution calls the fake endpoint refuses (throttled) before it answers again. */
+let sfnFailures = 0;
+
 /** The one Step Functions call the trigger makes (JSON 1.0 protocol). */
 function stepFunctionsEndpoint(): Server {
 	return createServer((req, res) => {
@@ -218,6 +221,17 @@ function stepFunctionsEndpoint(): Server {
 		req.on("data", (d) => (body += d));
 		req.on("end", () => {
 			const target = String(req.headers["x-amz-target"] ?? "");
+			if (target === "AWSStepFunctions.StartExecution" && sfnFailures > 0) {
+				sfnFailures--;
+				res.writeHead(400, { "content-type": "application/x-amz-json-1.0" });
+				res.end(
+					JSON.stringify({
+						__type: "ThrottlingException",
+						message: "Rate exceeded",
+					}),
+				);
+				return;
+			}
 			if (target !== "AWSStepFunctions.StartExecution") {
 				res.writeHead(400, { "content-type": "application/x-amz-json-1.0" });
 				res.end(JSON.stringify({ __type: "UnknownOperationException" }));
@@ -287,7 +301,12 @@ let peerEnv: Record<string, string> = {};
 /** What each function wrote to stderr (its CloudWatch log, on Lambda). */
 const stderrOf = new Map<string, string>();
 
-async function invoke(fnName: string, event: unknown): Promise<unknown> {
+async function invoke(
+	fnName: string,
+	event: unknown,
+	/** Lambda's request id (an async retry keeps it); a new one by default. */
+	requestId?: string,
+): Promise<unknown> {
 	const fn = fns.get(fnName);
 	if (!fn) throw new Error(`no packaged function ${fnName}`);
 	currentFn = fnName;
@@ -302,6 +321,7 @@ async function invoke(fnName: string, event: unknown): Promise<unknown> {
 			TMPDIR: scratch,
 			AWS_LAMBDA_FUNCTION_NAME: fnName,
 			LAMBDA_TASK_ROOT: fn.dir,
+			...(requestId ? { TEST_REQUEST_ID: requestId } : {}),
 		},
 		(log) => stderrOf.set(fnName, (stderrOf.get(fnName) ?? "") + log),
 	);
@@ -406,6 +426,11 @@ beforeAll(async () => {
 			"Trigger",
 			platform.trigger.handler.function,
 			platform.trigger.handler.rolePolicy,
+		],
+		[
+			"Reconciler",
+			platform.reconciler.handler.function,
+			platform.reconciler.handler.rolePolicy,
 		],
 	];
 	bucket = await resolved(platform.lake.bucketName);
@@ -715,6 +740,68 @@ describe("packaged Lambda archives (dev stack)", () => {
 					r.key === `runs/${runId}/run_report.json`,
 			),
 		).toBe(true);
+	}, 120_000);
+
+	it("fault, packaged: StartExecution throttled past the SDK's retries; Lambda's retry (same request id) resumes the run, and the reconciler closes it when its execution fails", async () => {
+		// The retrain run above was only started (its execution never ran): take it over.
+		const request = { rerun: true, batchId: "b1", force: true };
+		sfnFailures = 3; // the SDK's own three attempts
+		await expect(
+			invoke("Trigger", request, "req-throttled"),
+		).rejects.toMatchObject({ name: "ThrottlingException" });
+		const table = fns.get("Trigger")?.env.STATE_TABLE as string;
+		const manifest = new DynamoDbRunManifest({ table, client: dynamo.client });
+		const held = await manifest.claimOf("b1");
+		expect(held).toMatchObject({
+			status: "started",
+			requestKey: "lambda:req-throttled",
+		});
+		const before = started.length;
+		const retry = (await invoke("Trigger", request, "req-throttled")) as {
+			started: string[];
+			resumed: string[];
+		};
+		expect(retry).toMatchObject({
+			started: [held?.runId],
+			resumed: [held?.runId],
+		});
+		expect(started.slice(before).map((c) => c.name)).toEqual([
+			String(held?.runId).replace(/[^A-Za-z0-9_-]/g, "-"),
+		]);
+		const runId = String(held?.runId);
+		// Its execution fails with an error MarkFailed never sees (States.Runtime).
+		const event = {
+			source: "aws.states",
+			"detail-type": "Step Functions Execution Status Change",
+			detail: {
+				executionArn: `${stateMachineArn.replace(":stateMachine:", ":execution:")}:${runId}`,
+				stateMachineArn,
+				name: runId,
+				status: "FAILED",
+				input: started.at(-1)?.input,
+				error: "States.Runtime",
+				cause: "An error occurred while executing the state 'Silver'",
+			},
+		};
+		expect(await invoke("Reconciler", event)).toEqual([
+			{
+				runId,
+				outcome: "marked_failed",
+				detail:
+					"States.Runtime: An error occurred while executing the state 'Silver'",
+			},
+		]);
+		expect((await manifest.get(runId))?.status).toBe("failed");
+		// The same event delivered again: the status is final.
+		expect(await invoke("Reconciler", event)).toEqual([
+			{ runId, outcome: "already_finished" },
+		]);
+		// The sweep finds nothing past its lease.
+		const swept = (await invoke("Reconciler", { sweep: true })) as Array<{
+			outcome: string;
+		}>;
+		expect(swept.filter((r) => r.outcome.startsWith("marked"))).toEqual([]);
+		expect(stderrOf.get("Reconciler") ?? "").toMatch(/reconciler_closed/);
 	}, 120_000);
 
 	it("every S3 request of every function is allowed by that function's deployed role policy", () => {

@@ -19,15 +19,39 @@ import {
 	writeFile,
 } from "node:fs/promises";
 import { dirname, join, resolve, sep } from "node:path";
-import { InvalidObjectKeyError, ObjectNotFoundError } from "../errors.ts";
+import {
+	InvalidObjectKeyError,
+	ObjectChangedError,
+	ObjectNotFoundError,
+} from "../errors.ts";
 import { mapPool } from "../util/pool.ts";
 
 // The store errors live with the other typed errors (one registry, runtime/errors.ts).
-export { InvalidObjectKeyError, ObjectNotFoundError };
+export { InvalidObjectKeyError, ObjectChangedError, ObjectNotFoundError };
+
+/** An object's size and version, as a listing or a HEAD sees it. */
+export interface ObjectInfo {
+	key: string;
+	bytes: number;
+}
+
+/**
+ * A version of an object, to read exactly it later (a run pins its raw
+ * files: docs/batch-manifest.md). Opaque: on S3 the VersionId (the ETag when
+ * the bucket keeps no versions), locally size + modification time.
+ */
+export interface VersionedInfo extends ObjectInfo {
+	version: string;
+}
+
+/** Read exactly this version; ObjectChangedError when it is no longer what the key holds (local) or is gone. */
+export interface VersionOption {
+	version?: string;
+}
 
 export interface ObjectStore {
 	/** The object's bytes; ObjectNotFoundError when there is none. */
-	get(key: string): Promise<Uint8Array>;
+	get(key: string, opts?: VersionOption): Promise<Uint8Array>;
 	/** The object as UTF-8 text; ObjectNotFoundError when there is none. */
 	getText(key: string): Promise<string>;
 	/** Create or replace an object; readers see either the old or the new body, never a partial one. */
@@ -39,8 +63,12 @@ export interface ObjectStore {
 	exists(key: string): Promise<boolean>;
 	/** Every key starting with `prefix` (a plain string prefix, as S3 lists), sorted. */
 	list(prefix: string): Promise<string[]>;
+	/** The same listing with each object's size (one S3 listing, no reads). */
+	listObjects(prefix: string): Promise<ObjectInfo[]>;
+	/** Size and current version of an object; undefined when there is none. */
+	head(key: string): Promise<VersionedInfo | undefined>;
 	/** Copy an object to a local file (parent folders created; file replaced atomically). */
-	download(key: string, localPath: string): Promise<void>;
+	download(key: string, localPath: string, opts?: VersionOption): Promise<void>;
 	/** Remove an object; removing a missing key is not an error (as in S3). */
 	delete(key: string): Promise<void>;
 	/**
@@ -78,11 +106,30 @@ export async function materialize(
 	store: ObjectStore,
 	key: string,
 	scratchDir: string,
+	opts: VersionOption = {},
 ): Promise<string> {
-	if (store.localPath) return store.localPath(key);
+	if (store.localPath) {
+		if (opts.version) await assertVersion(store, key, opts.version);
+		return store.localPath(key);
+	}
 	const target = join(scratchDir, checkKey(key));
-	await store.download(key, target);
+	await store.download(key, target, opts);
 	return target;
+}
+
+/** ObjectChangedError unless the key still holds the pinned version (a reader that reads in place checks after, too). */
+export async function assertVersion(
+	store: ObjectStore,
+	key: string,
+	version: string,
+): Promise<void> {
+	const now = await store.head(key);
+	if (now?.version !== version)
+		throw new ObjectChangedError(
+			key,
+			version,
+			now ? `it is now ${now.version}` : "it is gone",
+		);
 }
 
 /**
@@ -176,13 +223,52 @@ export class LocalObjectStore implements ObjectStore {
 		return this.path(key);
 	}
 
-	async get(key: string): Promise<Uint8Array> {
+	/** Size and modification time: what changes when a file is replaced. */
+	private async token(key: string): Promise<VersionedInfo | undefined> {
 		try {
-			return new Uint8Array(await readFile(this.path(key)));
+			const st = await stat(this.path(key), { bigint: true });
+			if (!st.isFile()) return undefined;
+			return {
+				key,
+				bytes: Number(st.size),
+				version: `local:${st.size}:${st.mtimeNs}:${st.ino}`,
+			};
+		} catch (e) {
+			if (isMissing(e)) return undefined;
+			throw e;
+		}
+	}
+
+	private checkVersion(key: string, version: string): Promise<void> {
+		return assertVersion(this, key, version);
+	}
+
+	async get(key: string, opts: VersionOption = {}): Promise<Uint8Array> {
+		if (opts.version) await this.checkVersion(key, opts.version);
+		let body: Uint8Array;
+		try {
+			body = new Uint8Array(await readFile(this.path(key)));
 		} catch (e) {
 			if (isMissing(e)) throw new ObjectNotFoundError(key, this.root);
 			throw e;
 		}
+		// Replaced while it was read: the bytes may be of either version.
+		if (opts.version) await this.checkVersion(key, opts.version);
+		return body;
+	}
+
+	async head(key: string): Promise<VersionedInfo | undefined> {
+		return this.token(key);
+	}
+
+	async listObjects(prefix: string): Promise<ObjectInfo[]> {
+		const keys = await this.list(prefix);
+		const out: ObjectInfo[] = [];
+		for (const key of keys) {
+			const info = await this.token(key);
+			if (info) out.push({ key, bytes: info.bytes });
+		}
+		return out;
 	}
 
 	async getText(key: string): Promise<string> {
@@ -277,12 +363,18 @@ export class LocalObjectStore implements ObjectStore {
 		return keys.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
 	}
 
-	async download(key: string, localPath: string): Promise<void> {
+	async download(
+		key: string,
+		localPath: string,
+		opts: VersionOption = {},
+	): Promise<void> {
 		const source = this.path(key);
 		await mkdir(dirname(resolve(localPath)), { recursive: true });
 		const tmp = tempPath(resolve(localPath));
 		try {
+			if (opts.version) await this.checkVersion(key, opts.version);
 			await copyFile(source, tmp);
+			if (opts.version) await this.checkVersion(key, opts.version);
 			await rename(tmp, localPath);
 		} catch (e) {
 			await rm(tmp, { force: true });

@@ -23,9 +23,69 @@ import { TransientIOError } from "../errors.ts";
 import {
 	checkKey,
 	checkPrefix,
+	ObjectChangedError,
+	type ObjectInfo,
 	ObjectNotFoundError,
 	type ObjectStore,
+	type VersionedInfo,
+	type VersionOption,
 } from "./object-store.ts";
+
+/**
+ * Version tokens: `id:<VersionId>` on a versioned bucket (the lake is), else
+ * `etag:<ETag>` (read back with If-Match, which fails once it is replaced).
+ */
+function versionToken(versionId?: string, etag?: string): string {
+	if (versionId && versionId !== "null") return `id:${versionId}`;
+	return `etag:${etag ?? ""}`;
+}
+
+/** GetObject parameters that read exactly a pinned version. */
+function pinned(version: string | undefined): {
+	VersionId?: string;
+	IfMatch?: string;
+} {
+	if (!version) return {};
+	if (version.startsWith("id:")) return { VersionId: version.slice(3) };
+	if (version.startsWith("etag:")) return { IfMatch: version.slice(5) };
+	throw new TypeError(`not an S3 version token: ${JSON.stringify(version)}`);
+}
+
+/**
+ * The response is of the pinned version: checked on our side too (an
+ * If-Match the endpoint ignores, an S3-compatible store, must not let
+ * another version through).
+ */
+function checkServed(
+	key: string,
+	version: string | undefined,
+	out: { VersionId?: string; ETag?: string },
+	body?: Readable,
+): void {
+	if (!version) return;
+	const served = version.startsWith("id:")
+		? versionToken(out.VersionId, undefined)
+		: versionToken(undefined, out.ETag);
+	if (
+		(version.startsWith("id:") && out.VersionId === undefined) ||
+		served === version
+	)
+		return;
+	body?.destroy?.(); // not read: free the connection
+	throw new ObjectChangedError(key, version, `S3 served ${served}`);
+}
+
+/** The pinned version is gone (NoSuchVersion, a bad version id) or replaced (If-Match failed). */
+function isVersionGone(error: unknown): boolean {
+	const e = error as AwsLikeError | undefined;
+	return (
+		e?.name === "PreconditionFailed" ||
+		e?.name === "NoSuchVersion" ||
+		e?.$metadata?.httpStatusCode === 412 ||
+		(e?.name === "InvalidArgument" &&
+			/version/i.test(String((e as Error).message)))
+	);
+}
 
 /** AWS error names that mean "try again later" (S3, DynamoDB and the generic SDK ones). */
 const TRANSIENT_NAMES = new Set([
@@ -162,20 +222,52 @@ export class S3ObjectStore implements ObjectStore {
 		return this.prefix + checkKey(key);
 	}
 
-	private fail(error: unknown, key: string, op: string): never {
+	private fail(
+		error: unknown,
+		key: string,
+		op: string,
+		version?: string,
+	): never {
+		if (version && isVersionGone(error))
+			throw new ObjectChangedError(
+				key,
+				version,
+				`${(error as Error).name ?? "Error"} from S3`,
+			);
 		if (isNotFound(error)) throw new ObjectNotFoundError(key, this.location);
 		throw classifyAwsError(error, `${op} ${this.location}${key}`);
 	}
 
-	async get(key: string): Promise<Uint8Array> {
+	async get(key: string, opts: VersionOption = {}): Promise<Uint8Array> {
 		try {
 			const out = await this.client.send(
-				new GetObjectCommand({ Bucket: this.bucket, Key: this.fullKey(key) }),
+				new GetObjectCommand({
+					Bucket: this.bucket,
+					Key: this.fullKey(key),
+					...pinned(opts.version),
+				}),
 			);
+			checkServed(key, opts.version, out, out.Body as Readable | undefined);
 			if (!out.Body) return new Uint8Array();
 			return await out.Body.transformToByteArray();
 		} catch (e) {
-			this.fail(e, key, "GetObject");
+			this.fail(e, key, "GetObject", opts.version);
+		}
+	}
+
+	async head(key: string): Promise<VersionedInfo | undefined> {
+		try {
+			const out = await this.client.send(
+				new HeadObjectCommand({ Bucket: this.bucket, Key: this.fullKey(key) }),
+			);
+			return {
+				key,
+				bytes: out.ContentLength ?? 0,
+				version: versionToken(out.VersionId, out.ETag),
+			};
+		} catch (e) {
+			if (isNotFound(e)) return undefined;
+			this.fail(e, key, "HeadObject");
 		}
 	}
 
@@ -271,8 +363,12 @@ export class S3ObjectStore implements ObjectStore {
 	}
 
 	async list(prefix: string): Promise<string[]> {
+		return (await this.listObjects(prefix)).map((o) => o.key);
+	}
+
+	async listObjects(prefix: string): Promise<ObjectInfo[]> {
 		checkPrefix(prefix);
-		const keys: string[] = [];
+		const keys: ObjectInfo[] = [];
 		let token: string | undefined;
 		do {
 			let page: ListObjectsV2CommandOutput;
@@ -289,13 +385,21 @@ export class S3ObjectStore implements ObjectStore {
 				throw classifyAwsError(e, `ListObjectsV2 ${this.location}${prefix}`);
 			}
 			for (const o of page.Contents ?? [])
-				if (o.Key) keys.push(o.Key.slice(this.prefix.length));
+				if (o.Key)
+					keys.push({
+						key: o.Key.slice(this.prefix.length),
+						bytes: o.Size ?? 0,
+					});
 			token = page.IsTruncated ? page.NextContinuationToken : undefined;
 		} while (token);
-		return keys.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+		return keys.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
 	}
 
-	async download(key: string, localPath: string): Promise<void> {
+	async download(
+		key: string,
+		localPath: string,
+		opts: VersionOption = {},
+	): Promise<void> {
 		const target = resolve(localPath);
 		await mkdir(dirname(target), { recursive: true });
 		const tmp = join(
@@ -304,14 +408,19 @@ export class S3ObjectStore implements ObjectStore {
 		);
 		try {
 			const out = await this.client.send(
-				new GetObjectCommand({ Bucket: this.bucket, Key: this.fullKey(key) }),
+				new GetObjectCommand({
+					Bucket: this.bucket,
+					Key: this.fullKey(key),
+					...pinned(opts.version),
+				}),
 			);
+			checkServed(key, opts.version, out, out.Body as Readable | undefined);
 			// In Node the body is a Readable stream: copy it without holding the object in memory.
 			await pipeline(out.Body as Readable, createWriteStream(tmp));
 			await rename(tmp, target);
 		} catch (e) {
 			await rm(tmp, { force: true });
-			this.fail(e, key, "GetObject");
+			this.fail(e, key, "GetObject", opts.version);
 		}
 	}
 

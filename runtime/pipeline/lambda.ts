@@ -4,17 +4,32 @@
  * retrain call `trigger(event)`. The handlers are the very functions the
  * local run uses; only the platform differs (runtime/pipeline/aws-platform.ts).
  */
-import { SFNClient, StartExecutionCommand } from "@aws-sdk/client-sfn";
+import { SFNClient } from "@aws-sdk/client-sfn";
 import { RUN_DEFAULTS, RUN_ENV } from "../contract.ts";
 import { awsPlatform, PlatformConfigError } from "./aws-platform.ts";
 import { TASK_STAGES, type TaskStage } from "./definition.ts";
 import { createHandlers, type RunInput } from "./handlers.ts";
 import type { Platform } from "./platform.ts";
 import {
+	DEFAULT_LEASE_MINUTES,
+	type ExecutionStatusEvent,
+	type Reconciled,
+	reconcile as reconcileRuns,
+	type SweepRequest,
+} from "./reconciler.ts";
+import {
+	describeRunExecution,
+	executionArnOf,
+	executionName,
+	startRunExecution,
+} from "./sfn-executions.ts";
+import {
 	handleBatchUpload,
 	type S3EventLike,
 	type TriggerResult,
 } from "./trigger.ts";
+
+export { executionName } from "./sfn-executions.ts";
 
 /** Run settings from the environment (stack configuration): runtime/contract.ts. */
 export { RUN_ENV };
@@ -98,41 +113,73 @@ export async function handle(
 	return handlers[stage]({ ...runDefaults(), ...event } as never);
 }
 
-/** Step Functions execution names: ≤ 80 characters of [A-Za-z0-9-_]. */
-export function executionName(runId: string): string {
-	return runId.replace(/[^A-Za-z0-9_-]/g, "-").slice(0, 80);
+/** The part of the Lambda context the entry points read. */
+export interface InvocationContext {
+	awsRequestId?: string;
 }
 
-/** S3 upload events on raw/<batch>/… and rerun/retrain requests. */
-export async function trigger(event: S3EventLike): Promise<TriggerResult> {
+function stateMachineArnFromEnv(who: string): string {
 	const arn = process.env[RUN_ENV.stateMachineArn];
 	if (!arn)
 		throw new PlatformConfigError(
-			`environment variable ${RUN_ENV.stateMachineArn} is not set: the trigger needs the state machine to start`,
+			`environment variable ${RUN_ENV.stateMachineArn} is not set: the ${who} needs the state machine`,
 		);
+	return arn;
+}
+
+let sfnClient: SFNClient | undefined;
+const sfn = () => {
+	sfnClient ??= new SFNClient({});
+	return sfnClient;
+};
+
+/**
+ * S3 upload events on raw/<batch>/_manifest.json and rerun/retrain requests.
+ * The request id keys a rerun request: Lambda's async retries keep it.
+ */
+export async function trigger(
+	event: S3EventLike,
+	context?: InvocationContext,
+): Promise<TriggerResult> {
+	const arn = stateMachineArnFromEnv("trigger");
 	const p = currentPlatform();
-	const sfn = new SFNClient({});
 	const defaults = runDefaults();
 	return handleBatchUpload(event, {
 		store: p.store,
 		manifest: p.manifest,
-		startExecution: async ({ runId, batchId, mode }) => {
-			const out = await sfn.send(
-				new StartExecutionCommand({
-					stateMachineArn: arn,
-					// The run id as the execution name: Step Functions refuses a second one.
-					name: executionName(runId),
-					input: JSON.stringify({
-						runId,
-						batchId,
-						...defaults,
-						...(mode ? { mode } : {}),
-					}),
-				}),
-			);
-			if (!out.executionArn)
-				throw new Error("StartExecution returned no execution ARN");
-			return out.executionArn;
-		},
+		...(context?.awsRequestId ? { requestId: context.awsRequestId } : {}),
+		// The run id as the execution name: a resumed run's repeat is the same start.
+		startExecution: ({ runId, batchId, mode }) =>
+			startRunExecution(sfn(), arn, runId, {
+				runId,
+				batchId,
+				...defaults,
+				...(mode ? { mode } : {}),
+			}),
+	});
+}
+
+/** Execution status events of the state machine and the scheduled sweep (runtime/pipeline/reconciler.ts). */
+export async function reconcile(
+	event: ExecutionStatusEvent | SweepRequest,
+): Promise<Reconciled[]> {
+	const arn = stateMachineArnFromEnv("reconciler");
+	const p = currentPlatform();
+	return reconcileRuns(event, {
+		manifest: p.manifest,
+		alerts: p.alerts,
+		stateMachineArn: arn,
+		leaseMinutes: numberFrom(
+			process.env,
+			RUN_ENV.leaseMinutes,
+			DEFAULT_LEASE_MINUTES,
+			(n) => Number.isFinite(n) && n >= 1,
+			"minutes (≥ 1)",
+		),
+		describeExecution: (runId, recorded) =>
+			describeRunExecution(
+				sfn(),
+				recorded ?? executionArnOf(arn, executionName(runId)),
+			),
 	});
 }

@@ -3,7 +3,9 @@
  * deterministic for a seed. Customer-level files come from the plan
  * (population.ts); hourly consumption is streamed to Parquet parts by DuckDB.
  */
+
 import { mkdir } from "node:fs/promises";
+import { writeBatchManifest } from "../data/raw/batch-manifest.ts";
 import { CONSUMPTION_DIR, writeConsumption } from "./consumption.ts";
 import {
 	type CustomerFileFaults,
@@ -79,6 +81,8 @@ export async function generateBatch(
 		faults.negativeGasReadings = c.negativeGasReadings;
 		faults.emptyIdConsumptionRows = c.emptyIdRows;
 	}
+	// Last, as an uploader would: the manifest says the batch is complete (docs/batch-manifest.md).
+	await writeBatchManifest(o.outDir);
 	return {
 		outDir: o.outDir,
 		customers: o.customers,

@@ -11,6 +11,7 @@ import {
 	MODEL_ITEMS,
 	type PolicyDocument,
 	type PolicyStatement,
+	RECONCILER_ACCESS,
 	REPORT_ACCESS,
 	RUN_ITEMS,
 	STAGE_ACCESS,
@@ -81,6 +82,8 @@ const T = {
 		"aws:cloudwatch/logDeliveryDestination:LogDeliveryDestination",
 	logDelivery: "aws:cloudwatch/logDelivery:LogDelivery",
 	ssmParameter: "aws:ssm/parameter:Parameter",
+	queue: "aws:sqs/queue:Queue",
+	eventRule: "aws:cloudwatch/eventRule:EventRule",
 } as const;
 
 const asArray = <X>(x: X | X[] | undefined): X[] =>
@@ -164,9 +167,11 @@ export function describeStack(
 			console.log(`[infra] ${stack} inventory`, JSON.stringify(counts));
 			const stages = LAMBDA_STAGES.length;
 			const github = cfg.json("github") ? 1 : 0;
-			expect(counts[T.fn]).toBe(stages + 1 + 1); // stages + trigger + report sign-in (Lambda@Edge)
+			expect(counts[T.fn]).toBe(stages + 1 + 1 + 1); // stages + trigger + reconciler + report sign-in (Lambda@Edge)
 			expect(counts["spanishgas:pipeline:PipelineStage"]).toBe(stages);
-			expect(counts[T.logGroup]).toBe(stages + 1 + 1 + 1); // functions, state machine, report task
+			expect(counts[T.logGroup]).toBe(stages + 2 + 1 + 1); // functions, state machine, report task
+			expect(counts[T.queue]).toBe(2); // the trigger's and the reconciler's dead letters
+			expect(counts[T.eventRule]).toBe(2); // execution status changes, the sweep
 			expect(counts[T.sfn]).toBe(1);
 			expect(counts[T.table]).toBe(2);
 			expect(counts[T.bucket]).toBe(3); // lake, report site, logs
@@ -186,8 +191,8 @@ export function describeStack(
 			expect(counts[T.oidc] ?? 0).toBe(
 				github && !cfg.json("github")?.oidcProviderArn ? 1 : 0,
 			);
-			// stage roles + trigger + state machine + scheduler + task + execution + edge sign-in (+ deploy + preview)
-			expect(counts[T.role]).toBe(stages + 1 + 1 + 1 + 2 + 1 + 2 * github);
+			// stage roles + trigger + reconciler + state machine + scheduler + task + execution + edge sign-in (+ deploy + preview)
+			expect(counts[T.role]).toBe(stages + 2 + 1 + 1 + 2 + 1 + 2 * github);
 			expect(counts["spanishgas:index:Platform"]).toBe(1);
 			expect(run.outputs.reportUrl).toBe(
 				`https://${cfg.json("report")?.domain?.name ?? "d1234abcd.cloudfront.net"}/`,
@@ -416,9 +421,11 @@ export function describeStack(
 				const allowedObjects = (actions: string[]) =>
 					actions.includes("s3:DeleteObject")
 						? (access.deletes ?? [])
-						: actions.some((a) => a === "s3:GetObject")
-							? access.reads
-							: access.writes;
+						: actions.includes("s3:GetObjectVersion")
+							? (access.pinnedReads ?? [])
+							: actions.some((a) => a === "s3:GetObject")
+								? access.reads
+								: access.writes;
 				for (const s of doc.Statement) {
 					expect(s.Effect, who).toBe("Allow");
 					const actions = asArray(s.Action);
@@ -473,10 +480,11 @@ export function describeStack(
 							else if (actions.includes("dynamodb:UpdateItem"))
 								expect(["update", "readwrite"], who).toContain(level);
 							if (actions.includes("dynamodb:Scan")) {
-								// Scan names no key: alone, on the manifest, for readers only.
+								// Scan names no key: alone, on the manifest, for readers (and the reconciler's sweep) only.
 								expect(actions, who).toEqual(["dynamodb:Scan"]);
 								expect(table, who).toBe(manifestArn);
-								expect(["read", "readwrite"], who).toContain(level);
+								if (!access.manifestScan)
+									expect(["read", "readwrite"], who).toContain(level);
 								continue;
 							}
 							// Every keyed action is limited to the item kinds the stage uses.
@@ -500,7 +508,26 @@ export function describeStack(
 							expect(r).toMatch(/^arn:aws:logs:.*:log-group:.*:\*$/);
 						} else if (actions.includes("states:StartExecution")) {
 							expect(who).toBe("trigger");
+							expect(actions).toEqual(["states:StartExecution"]);
 							expect(r).toBe(run.ofType(T.sfn)[0].state.arn);
+						} else if (actions.includes("states:DescribeExecution")) {
+							// Only this state machine's executions (the runs).
+							expect(["trigger", "reconciler"]).toContain(who);
+							expect(actions).toEqual(["states:DescribeExecution"]);
+							expect(r).toBe(
+								`${run
+									.ofType(T.sfn)[0]
+									.state.arn.replace(":stateMachine:", ":execution:")}:*`,
+							);
+						} else if (actions.includes("sqs:SendMessage")) {
+							// Its own dead-letter queue only.
+							expect(actions).toEqual(["sqs:SendMessage"]);
+							expect(r).toBe(
+								run.byName(
+									T.queue,
+									who === "trigger" ? "-trigger-dlq" : "-reconciler-dlq",
+								).state.arn,
+							);
 						} else throw new Error(`${who}: unexpected ${actions} on ${r}`);
 					}
 				}
@@ -563,6 +590,11 @@ export function describeStack(
 				"trigger",
 				policyOf("spanishgas-trigger-fn-policy"),
 				TRIGGER_ACCESS,
+			);
+			check(
+				"reconciler",
+				policyOf("spanishgas-reconciler-fn-policy"),
+				RECONCILER_ACCESS,
 			);
 			const task = policyOf("spanishgas-report-build-task-policy");
 			const site = run.byName(T.bucket, "-report-content").state.arn;
@@ -749,6 +781,7 @@ export function describeStack(
 			const fnNames = [
 				...LAMBDA_STAGES.map((s) => fnOf(s).state.name),
 				run.byName(T.fn, "spanishgas-trigger-fn").state.name,
+				run.byName(T.fn, "spanishgas-reconciler-fn").state.name,
 			];
 			const errorAlarms = alarms.filter(
 				(a) =>
@@ -800,9 +833,13 @@ export function describeStack(
 					lambdaFunctionArn: trigger.state.arn,
 					events: ["s3:ObjectCreated:*"],
 					filterPrefix: "raw/",
+					filterSuffix: "/_manifest.json",
 				},
 			]);
-			const permission = run.ofType("aws:lambda/permission:Permission")[0];
+			const permission = run.byName(
+				"aws:lambda/permission:Permission",
+				"-trigger-s3-invoke",
+			);
 			expect(permission.inputs).toMatchObject({
 				principal: "s3.amazonaws.com",
 				sourceArn: lake().state.arn,
@@ -1365,6 +1402,7 @@ export function describeStack(
 			// Guards the access table against typos: each pattern matches a key the layout produces.
 			const samples = [
 				"raw/b1/churn_label.csv",
+				"raw/b1/_manifest.json",
 				"runs/r1/staged/churnLabel.parquet",
 				"runs/r1/staged/shards.json",
 				"runs/r1/bronze/shards/s0.parquet",
@@ -1383,6 +1421,7 @@ export function describeStack(
 			for (const access of [
 				...Object.values(STAGE_ACCESS),
 				TRIGGER_ACCESS,
+				RECONCILER_ACCESS,
 				REPORT_ACCESS,
 			])
 				for (const p of [...access.reads, ...access.writes])

@@ -98,6 +98,14 @@ function computed(
 			};
 		case "aws:sns/topic:Topic":
 			return { name: p, arn: arn("sns", p) };
+		case "aws:sqs/queue:Queue":
+			return {
+				name: p,
+				arn: arn("sqs", p),
+				url: `https://sqs.${REGION}.amazonaws.com/${ACCOUNT}/${p}`,
+			};
+		case "aws:cloudwatch/eventRule:EventRule":
+			return { name: p, arn: arn("events", `rule/${p}`) };
 		case "aws:kms/key:Key":
 			return { arn: arn("kms", `key/${p}`), keyId: p };
 		case "aws:cloudwatch/logGroup:LogGroup": {

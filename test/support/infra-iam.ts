@@ -5,7 +5,7 @@
  * identity policies and, when a permissions boundary is set, in the boundary
  * too. Action and Resource (and NotAction) wildcards; the condition operators
  * the stack uses: StringEquals, StringNotEquals, StringLike, ArnEquals,
- * ArnLike, and ForAllValues:StringLike; a negated operator is true when the
+ * ArnLike, Bool, and ForAllValues:StringLike; a negated operator is true when the
  * key is absent (as IAM evaluates it). Any other operator throws, so a new
  * condition cannot pass unexamined.
  */
@@ -53,6 +53,7 @@ function conditionHolds(
 			switch (op) {
 				case "StringEquals":
 				case "ArnEquals":
+				case "Bool":
 					if (absent || !any(eq)) return false;
 					break;
 				case "StringLike":

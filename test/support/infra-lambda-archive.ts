@@ -111,7 +111,8 @@ process.stdin.on("data", (d) => (input += d));
 process.stdin.on("end", async () => {
   const context = {
     functionName: process.env.AWS_LAMBDA_FUNCTION_NAME,
-    awsRequestId: "00000000-0000-0000-0000-000000000000",
+    // One id per invocation, as Lambda gives (its async retries keep it: TEST_REQUEST_ID).
+    awsRequestId: process.env.TEST_REQUEST_ID || require("node:crypto").randomUUID(),
     getRemainingTimeInMillis: () => 900000,
     callbackWaitsForEmptyEventLoop: true,
   };

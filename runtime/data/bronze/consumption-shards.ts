@@ -20,6 +20,8 @@ import type {
 
 export interface ConsumptionPiece {
 	path: string;
+	/** The raw file's version ValidateRaw pinned (runtime/pipeline/stages/raw-pinning.ts); read exactly it. */
+	version?: string;
 	/** Parquet row range [rowStart, rowEnd) within the file; whole file when absent. */
 	rowStart?: number;
 	rowEnd?: number;

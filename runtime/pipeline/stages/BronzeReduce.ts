@@ -53,8 +53,13 @@ export const BronzeReduce = defineStage({
 		const { ObjectNotFoundError } = await import("../../io/object-store.ts");
 		const { resolveTolerances } = await import("../../monitoring/quality.ts");
 		const { saveTables } = await import("./lake-tables.ts");
-		const { materializeShard, readStagedRaw, shardKey, straddlingCount } =
-			await import("./raw-staging.ts");
+		const {
+			checkShardPins,
+			materializeShard,
+			readStagedRaw,
+			shardKey,
+			straddlingCount,
+		} = await import("./raw-staging.ts");
 
 		// The shard list, not the Map's result, says what to merge: a Distributed
 		// Map writes its results to S3 instead of the state.
@@ -83,6 +88,8 @@ export const BronzeReduce = defineStage({
 			threads: 1,
 			prepare: (sh) => materializeShard(p, sh),
 		});
+		// Read at the pinned versions, or not at all (docs/batch-manifest.md).
+		if (straddling) for (const sh of shardList) await checkShardPins(p, sh);
 		const merged = mergeShardAggregates(parts, {
 			maxInvalidHourlyShare: tolerances.maxInvalidHourlyShare,
 			straddling,

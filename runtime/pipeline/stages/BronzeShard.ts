@@ -21,6 +21,8 @@ export const BronzeShard = defineStage({
 			...BASE_ACCESS,
 			// Its shard (the consumption parts to aggregate) arrives in the event.
 			reads: ["raw/*"],
+			// The lake keeps versions: the pinned raw files are read by VersionId.
+			pinnedReads: ["raw/*"],
 			writes: ["runs/*/bronze/shards/*"],
 		},
 		sizing: {
@@ -33,13 +35,17 @@ export const BronzeShard = defineStage({
 		const { aggregateConsumptionShard, writeShardAggregate } = await import(
 			"../../data/bronze/hourly-aggregate.ts"
 		);
-		const { materializeShard, shardKey } = await import("./raw-staging.ts");
+		const { checkShardPins, materializeShard, shardKey } = await import(
+			"./raw-staging.ts"
+		);
 		const t0 = performance.now();
-		// DuckDB reads files: the pieces' own files locally, downloads to scratch in Lambda.
+		// DuckDB reads files: the pieces' own files locally, downloads to scratch in Lambda,
+		// at the versions ValidateRaw pinned.
 		const agg = await aggregateConsumptionShard(
 			await materializeShard(p, s.shard),
 			{ threads: 1 },
 		);
+		await checkShardPins(p, s.shard);
 		const key = shardKey(s.runId, s.shard.id);
 		await writeShardAggregate(p.store, key, agg);
 		const seconds = (performance.now() - t0) / 1000;

@@ -1,7 +1,9 @@
 /**
- * ValidateRaw: loads and validates the raw batch (docs/data-quality.md),
+ * ValidateRaw: pins the raw batch — exactly the files its manifest lists, at
+ * the versions they have now, sizes and SHA-256 verified
+ * (docs/batch-manifest.md) — loads and validates it (docs/data-quality.md),
  * stages its small datasets as Parquet under the run and plans the
- * consumption shards the Map aggregates.
+ * consumption shards the Map aggregates, each piece at its pinned version.
  */
 import {
 	BASE_ACCESS,
@@ -18,6 +20,8 @@ export const ValidateRaw = defineStage({
 		access: {
 			...BASE_ACCESS,
 			reads: ["raw/*"],
+			// The lake keeps versions: the pinned raw files are read by VersionId.
+			pinnedReads: ["raw/*"],
 			writes: ["runs/*/staged/*"],
 		},
 		sizing: {
@@ -37,23 +41,56 @@ export const ValidateRaw = defineStage({
 		const { planConsumptionShards } = await import(
 			"../../data/bronze/consumption-shards.ts"
 		);
+		const { join } = await import("node:path");
 		const { loadRawBatch } = await import("../../data/raw/load-batch.ts");
-		const { lakeKeys } = await import("../../io/lake.ts");
-		const { materializePrefix } = await import("../../io/object-store.ts");
+		const { lakeKeys, putJson } = await import("../../io/lake.ts");
+		const { rootLogger } = await import("../../log.ts");
 		const { piecesToKeys, stageCsvShards, stageRaw } = await import(
 			"./raw-staging.ts"
 		);
+		const { assertPinned, pinRawBatch, pinShards } = await import(
+			"./raw-pinning.ts"
+		);
 		const rawPrefix = lakeKeys.rawPrefix(s.batchId);
-		const batchDir = await materializePrefix(p.store, rawPrefix, p.scratchDir);
+		// Exactly the files of the batch manifest, at pinned versions, checksums verified.
+		const pinned = await pinRawBatch(
+			p.store,
+			s.batchId,
+			join(p.scratchDir, "runs", s.runId),
+		);
+		const log = rootLogger.child({ runId: s.runId, stage: "ValidateRaw" });
+		if (pinned.manifestSource === "computed")
+			log.warn(
+				"the batch has no _manifest.json: computed one from the folder as it is (docs/batch-manifest.md)",
+				{ batchId: s.batchId, files: pinned.files.length },
+			);
+		if (pinned.unlisted.length > 0)
+			log.warn("files not in the batch manifest are not part of the run", {
+				batchId: s.batchId,
+				count: pinned.unlisted.length,
+				files: pinned.unlisted.slice(0, 20),
+			});
+		const batchDir = pinned.dir;
 		const raw = await loadRawBatch(batchDir);
-		const shards =
+		const shards = pinShards(
 			raw.consumption.format === "csv"
 				? await stageCsvShards(p, s, raw.consumption.files[0].path)
 				: piecesToKeys(
 						planConsumptionShards(raw.consumption, s.shardCount),
 						batchDir,
 						rawPrefix,
-					);
+					),
+			pinned.files,
+		);
+		// Read in place (a local folder): no file may have changed while it was read.
+		if (p.store.localPath) await assertPinned(p.store, pinned.files);
+		// The pinned versions, for the record and for any later reader.
+		const rawFilesKey = lakeKeys.doc(s.runId, "staged", "raw_files");
+		await putJson(p.store, rawFilesKey, {
+			manifest: pinned.manifestSource,
+			files: pinned.files,
+			unlisted: pinned.unlisted,
+		});
 		const consumption = {
 			...raw.consumption,
 			files: raw.consumption.files.map((f) => ({
@@ -82,10 +119,26 @@ export const ValidateRaw = defineStage({
 			shardCount: shards.length,
 			shardsKey,
 			rows,
+			rawFiles: {
+				key: rawFilesKey,
+				count: pinned.files.length,
+				manifest: pinned.manifestSource,
+			},
 		};
 		return {
 			output,
-			record: { rows, faults: raw.faults, detail: { shards: shards.length } },
+			record: {
+				rows,
+				faults: raw.faults,
+				detail: {
+					shards: shards.length,
+					rawFiles: pinned.files.length,
+					manifest: pinned.manifestSource,
+					...(pinned.unlisted.length
+						? { unlistedFiles: pinned.unlisted.length }
+						: {}),
+				},
+			},
 		};
 	},
 });

@@ -12,7 +12,7 @@ import {
 import { stageCsvConsumption } from "../../data/bronze/stage-csv.ts";
 import type { RawBatch } from "../../data/raw/load-batch.ts";
 import { getJson, lakeKeys, putJson, putTable } from "../../io/lake.ts";
-import { materialize } from "../../io/object-store.ts";
+import { assertVersion, materialize } from "../../io/object-store.ts";
 import type { Table } from "../../io/tables.ts";
 import type { Platform } from "../platform.ts";
 import { readTable } from "./lake-tables.ts";
@@ -83,7 +83,11 @@ export function piecesToKeys(
 	}));
 }
 
-/** A shard whose pieces are lake keys → the same shard on local files (downloaded to scratch in Lambda). */
+/**
+ * A shard whose pieces are lake keys → the same shard on local files
+ * (downloaded to scratch in Lambda), each at the version ValidateRaw pinned
+ * (ObjectChangedError otherwise: "raw file changed during the run").
+ */
 export async function materializeShard(
 	p: Platform,
 	shard: ConsumptionShard,
@@ -91,10 +95,26 @@ export async function materializeShard(
 	const pieces = await Promise.all(
 		shard.pieces.map(async (pc) => ({
 			...pc,
-			path: await materialize(p.store, pc.path, p.scratchDir),
+			path: await materialize(p.store, pc.path, p.scratchDir, {
+				version: pc.version,
+			}),
 		})),
 	);
 	return { ...shard, pieces };
+}
+
+/**
+ * After reading a shard's pieces: a store read in place (a local folder)
+ * may have had a piece replaced while DuckDB read it; the pins say so.
+ * Downloads were pinned requests already.
+ */
+export async function checkShardPins(
+	p: Platform,
+	shard: ConsumptionShard,
+): Promise<void> {
+	if (!p.store.localPath) return;
+	for (const pc of shard.pieces)
+		if (pc.version) await assertVersion(p.store, pc.path, pc.version);
 }
 
 export const straddlingCount = (agg: { table: Table } | undefined) =>

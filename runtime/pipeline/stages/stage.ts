@@ -35,6 +35,12 @@ export interface StageAccess {
 	 */
 	readonly reads: readonly string[];
 	/**
+	 * Of `reads`, the patterns it reads at a pinned object version
+	 * (s3:GetObjectVersion: the raw files ValidateRaw pinned,
+	 * docs/batch-manifest.md). Default none.
+	 */
+	readonly pinnedReads?: readonly string[];
+	/**
 	 * Lake key prefixes the stage lists without reading the objects (added to
 	 * the s3:prefix condition of its s3:ListBucket). Default none.
 	 */
@@ -49,6 +55,11 @@ export interface StageAccess {
 	readonly deletes?: readonly string[];
 	/** Run manifest table. */
 	readonly manifest: TableAccess;
+	/**
+	 * Also Scan the manifest (RunManifest.list()) at a level without it
+	 * ("update": the run reconciler's sweep). Default false.
+	 */
+	readonly manifestScan?: boolean;
 	/**
 	 * Partition-key patterns of the manifest items the stage touches
 	 * (dynamodb:LeadingKeys). Default RUN_ITEMS of components/access.ts: a
@@ -122,6 +133,8 @@ export interface ValidateOutput {
 	/** Lake key of the same list as a JSON array (a Distributed Map's ItemReader). */
 	shardsKey: string;
 	rows: Record<string, number>;
+	/** The raw files read, with their pinned versions, in the lake (runtime/pipeline/stages/raw-pinning.ts). */
+	rawFiles?: { key: string; count: number; manifest: "uploaded" | "computed" };
 }
 export interface ShardInput {
 	runId: string;
