@@ -368,8 +368,7 @@ async function runExecution(
 		...faults,
 	};
 	for (const stage of LAMBDA_STAGES) {
-		const state =
-			states[stage] ?? states.BronzeShards.ItemProcessor.States[stage];
+		const state = findTaskState(states, stage) ?? {};
 		const fn = byArn.get(state.Resource);
 		if (!fn)
 			throw new Error(
@@ -891,3 +890,22 @@ describe("packaged Lambda archives (dev stack)", () => {
 		expect(denied).toEqual([]);
 	});
 });
+
+/**
+ * A Task state by name anywhere in a definition's States: top level, a Map's
+ * ItemProcessor, a Parallel state's branches (Train and Ladder run in one).
+ */
+function findTaskState(states: Json, name: string): Json | undefined {
+	if (states[name]) return states[name];
+	for (const st of Object.values(states) as Json[]) {
+		const inner = [
+			...(st.ItemProcessor ? [st.ItemProcessor.States] : []),
+			...((st.Branches ?? []) as Json[]).map((b) => b.States),
+		];
+		for (const s of inner) {
+			const found = findTaskState(s, name);
+			if (found) return found;
+		}
+	}
+	return undefined;
+}

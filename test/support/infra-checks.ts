@@ -734,8 +734,7 @@ export function describeStack(
 			// Every Lambda task state points at that stage's deployed function.
 			const states = deployed.States as Record<string, Json>;
 			for (const stage of LAMBDA_STAGES) {
-				const state =
-					states[stage] ?? states.BronzeShards.ItemProcessor.States[stage];
+				const state = findTaskState(states, stage) ?? {};
 				expect(state.Resource, stage).toBe(arns[stage]);
 			}
 			expect(states.PublishReport.Resource).toBe(
@@ -1431,4 +1430,23 @@ export function describeStack(
 					).toBe(true);
 		});
 	});
+}
+
+/**
+ * A Task state by name anywhere in a definition's States: top level, a Map's
+ * ItemProcessor, a Parallel state's branches (Train and Ladder run in one).
+ */
+function findTaskState(states: Json, name: string): Json | undefined {
+	if (states[name]) return states[name];
+	for (const st of Object.values(states) as Json[]) {
+		const inner = [
+			...(st.ItemProcessor ? [st.ItemProcessor.States] : []),
+			...((st.Branches ?? []) as Json[]).map((b) => b.States),
+		];
+		for (const s of inner) {
+			const found = findTaskState(s, name);
+			if (found) return found;
+		}
+	}
+	return undefined;
 }
