@@ -95,6 +95,12 @@ export const configSchema = z
 		mapMode: z.enum(["INLINE", "DISTRIBUTED"]).default("INLINE"),
 		ladder: z.boolean().default(true),
 		promotionGate: z.number().min(0).max(1).default(RUN_DEFAULTS.gate),
+		/** docs/models.md "Promotion": how much a candidate must beat the champion by. */
+		promotionMargin: z
+			.number()
+			.min(0)
+			.max(1)
+			.default(RUN_DEFAULTS.promotionMargin),
 		seed: z.number().int().default(RUN_DEFAULTS.seed),
 		logRetentionDays: z
 			.number()
@@ -306,6 +312,7 @@ export function loadPlatformArgs(): PlatformArgs {
 		run: {
 			shardCount: c.shardCount,
 			promotionGate: c.promotionGate,
+			promotionMargin: c.promotionMargin,
 			seed: c.seed,
 		},
 		maxConcurrency: c.maxConcurrency,

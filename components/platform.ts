@@ -2,7 +2,11 @@ import * as pulumi from "@pulumi/pulumi";
 import { PLATFORM_ENV, RUN_DEFAULTS, RUN_ENV } from "../runtime/contract.ts";
 import type { EcsCapableStage } from "../runtime/pipeline/definition.ts";
 import { recordOf } from "../runtime/pipeline/stages/index.ts";
-import { LAMBDA_STAGES, type LambdaStage } from "./access.ts";
+import {
+	LAMBDA_STAGES,
+	type LambdaStage,
+	type PolicyStatement,
+} from "./access.ts";
 import { Alerts } from "./alerts.ts";
 import { BatchTrigger } from "./batch-trigger.ts";
 import { DataLake } from "./data-lake.ts";
@@ -61,7 +65,12 @@ export interface PlatformArgs {
 	/** E-mail address subscribed to the alert topic. */
 	alertEmail?: string;
 	/** Run settings the trigger starts executions with (the stage functions' SHARD_COUNT, PROMOTION_GATE, SEED). */
-	run?: { shardCount?: number; promotionGate?: number; seed?: number };
+	run?: {
+		shardCount?: number;
+		promotionGate?: number;
+		promotionMargin?: number;
+		seed?: number;
+	};
 	/** Parallel shard iterations of the bronze Map. Default 2. */
 	maxConcurrency?: number;
 	/** INLINE (default) or DISTRIBUTED bronze Map. */
@@ -229,35 +238,12 @@ export class Platform extends pulumi.ComponentResource {
 			[PLATFORM_ENV.stackName]: stack,
 			[RUN_ENV.shardCount]: String(run.shardCount ?? RUN_DEFAULTS.shardCount),
 			[RUN_ENV.gate]: String(run.promotionGate ?? RUN_DEFAULTS.gate),
+			[RUN_ENV.promotionMargin]: String(
+				run.promotionMargin ?? RUN_DEFAULTS.promotionMargin,
+			),
 			[RUN_ENV.seed]: String(run.seed ?? RUN_DEFAULTS.seed),
 		};
 		const alarmActions = [this.alerts.topicArn];
-
-		const stages = recordOf(
-			LAMBDA_STAGES,
-			LAMBDA_STAGES.map(
-				(stage) =>
-					[
-						stage,
-						new PipelineStage(
-							`${name}-${stage}`,
-							{
-								stage,
-								package: this.package,
-								resources,
-								environment,
-								logRetentionDays: retention,
-								alarmActions,
-								tags,
-								...args.lambda?.defaults,
-								...args.lambda?.stages?.[stage],
-							},
-							child,
-						),
-					] as const,
-			),
-		);
-		this.stages = stages;
 
 		this.reportSite = new ReportSite(
 			`${name}-report`,
@@ -277,6 +263,61 @@ export class Platform extends pulumi.ComponentResource {
 			},
 			child,
 		);
+		// MarkSucceeded makes a run's site live in the site bucket; MarkFailed
+		// switches it back after a MarkSucceeded that failed part-way
+		// (docs/run-lifecycle.md, "Promotion and publication").
+		const siteSwitch = {
+			environment: {
+				...environment,
+				[PLATFORM_ENV.siteBucket]: this.reportSite.bucketName,
+			},
+			extraStatements: pulumi
+				.output(this.reportSite.bucketArn)
+				.apply((arn): PolicyStatement[] => [
+					{
+						Sid: "SiteList",
+						Effect: "Allow",
+						Action: "s3:ListBucket",
+						Resource: arn,
+					},
+					{
+						Sid: "SiteSwitch",
+						Effect: "Allow",
+						Action: ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
+						Resource: `${arn}/*`,
+					},
+				]),
+		};
+
+		const stages = recordOf(
+			LAMBDA_STAGES,
+			LAMBDA_STAGES.map(
+				(stage) =>
+					[
+						stage,
+						new PipelineStage(
+							`${name}-${stage}`,
+							{
+								stage,
+								package: this.package,
+								resources,
+								environment,
+								logRetentionDays: retention,
+								alarmActions,
+								tags,
+								...args.lambda?.defaults,
+								...args.lambda?.stages?.[stage],
+								...(stage === "MarkSucceeded" || stage === "MarkFailed"
+									? siteSwitch
+									: {}),
+							},
+							child,
+						),
+					] as const,
+			),
+		);
+		this.stages = stages;
+
 		this.logs.authorize({
 			s3: [
 				{ bucketArn: this.lake.arn, prefix: LOG_PREFIXES.lake },

@@ -98,6 +98,11 @@ program
 		RUN_DEFAULTS.gate,
 	)
 	.option(
+		"--promotion-margin <pr_auc>",
+		`a candidate becomes champion only if its test PR-AUC beats the champion's on the same rows by this much (default ${RUN_DEFAULTS.promotionMargin}; docs/models.md "Promotion")`,
+		nonNegative("--promotion-margin"),
+	)
+	.option(
 		"--force",
 		"run even if the manifest shows a run of this batch still started (e.g. after a crash)",
 		false,

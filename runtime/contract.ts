@@ -19,6 +19,11 @@ export const RUN_DEFAULTS = {
 	shardCount: 8,
 	/** Promotion gate: the minimum test PR-AUC for a candidate to become champion. */
 	gate: 0.7,
+	/**
+	 * The candidate must also beat the champion's test PR-AUC on the same rows
+	 * by this much (docs/models.md, "Promotion").
+	 */
+	promotionMargin: 0.005,
 	/** Seed of the default synthetic batch, the split and the model. */
 	seed: 42,
 } as const;
@@ -37,6 +42,8 @@ export const PLATFORM_ENV = {
 	alertTopicArn: "ALERT_TOPIC_ARN",
 	/** Optional: the stack name, the Stage dimension of alert metrics (default "dev"). */
 	stackName: "STACK_NAME",
+	/** Optional: the report site bucket, where MarkSucceeded makes the run's site live (MarkSucceeded, MarkFailed). */
+	siteBucket: "SITE_BUCKET",
 	/** Optional: "true" for path-style S3 addressing (loopback peers). */
 	forcePathStyle: "S3_FORCE_PATH_STYLE",
 } as const;
@@ -45,6 +52,7 @@ export const PLATFORM_ENV = {
 export const RUN_ENV = {
 	shardCount: "SHARD_COUNT",
 	gate: "PROMOTION_GATE",
+	promotionMargin: "PROMOTION_MARGIN",
 	seed: "SEED",
 	/** The batch trigger's state machine. */
 	stateMachineArn: "STATE_MACHINE_ARN",

@@ -20,9 +20,11 @@ import type {
 } from "../runtime/model/artifact.ts";
 import { AwsModelRegistry } from "../runtime/model/aws-registry.ts";
 import {
+	ChampionMovedError,
 	gateDecision,
 	LocalModelRegistry,
 	type ModelRegistry,
+	promotionDecision,
 	type RegistryCandidate,
 } from "../runtime/model/registry.ts";
 import {
@@ -156,18 +158,25 @@ describe.each(impls)("$name", (impl) => {
 		expect(await reg.get("v0001")).toBeUndefined();
 	});
 
-	it("registers every candidate; approved ones become champion, rejected ones leave it", async () => {
+	it("registers every candidate approved or rejected with the reason; only promote moves the champion", async () => {
 		const reg = await impl.make();
 		const v1 = await reg.register(candidate(0.62, "run-1"));
 		expect(v1).toMatchObject({
 			version: "v0001",
 			status: "rejected",
 			runId: "run-1",
+			reason: "below the gate: PR-AUC 0.6200 < 0.7",
 		});
 		expect(await reg.champion()).toBeUndefined();
 
 		const v2 = await reg.register(candidate(0.75, "run-2"));
-		expect(v2.status).toBe("approved");
+		expect(v2).toMatchObject({
+			status: "approved",
+			reason: "passed the gate (≥ 0.7)",
+		});
+		// Approved is pending: registering never moves the champion (MarkSucceeded promotes).
+		expect(await reg.champion()).toBeUndefined();
+		await reg.promote("v0002", { ifChampion: null });
 		expect((await reg.champion())?.version).toBe("v0002");
 
 		const v3 = await reg.register(candidate(0.5, "run-3"));
@@ -175,6 +184,8 @@ describe.each(impls)("$name", (impl) => {
 		expect((await reg.champion())?.version).toBe("v0002");
 
 		await reg.register(candidate(0.8, "run-4"));
+		expect((await reg.champion())?.version).toBe("v0002");
+		await reg.promote("v0004", { ifChampion: "v0002" });
 		expect((await reg.champion())?.version).toBe("v0004");
 
 		const all = await reg.list();
@@ -203,8 +214,9 @@ describe.each(impls)("$name", (impl) => {
 		await reg.register(candidate(0.75, "a"));
 		await reg.register(candidate(0.4, "b"));
 		await reg.register(candidate(0.8, "c"));
+		await reg.promote("v0003");
 		await expect(reg.promote("v0002")).rejects.toThrow(
-			/v0002 was rejected by the gate/,
+			/v0002 was rejected \(below the gate/,
 		);
 		await expect(reg.promote("v0002")).rejects.toBeInstanceOf(ModelInputError);
 		await expect(reg.promote("v0009")).rejects.toThrow(
@@ -213,9 +225,74 @@ describe.each(impls)("$name", (impl) => {
 		expect((await reg.champion())?.version).toBe("v0003");
 		expect((await reg.promote("v0001")).version).toBe("v0001");
 		expect((await reg.champion())?.version).toBe("v0001");
-		// A newer approved registration moves the champion on again.
+		// A newer approved registration does not move it: only promote does.
 		await reg.register(candidate(0.9, "d"));
-		expect((await reg.champion())?.version).toBe("v0004");
+		expect((await reg.champion())?.version).toBe("v0001");
+	});
+
+	it("a retried registration of the same run returns its first version and artifact", async () => {
+		const reg = await impl.make();
+		const first = await reg.register(candidate(0.75, "run-r"));
+		// The retry trained again and came out different: the first version stands.
+		const retry = candidate(0.9, "run-r");
+		retry.artifact.threshold.threshold = 0.5;
+		const again = await reg.register(retry);
+		expect(again).toEqual(first);
+		expect(await reg.list()).toHaveLength(1);
+		expect((await reg.loadArtifact(first.version)).threshold.threshold).toBe(
+			0.3,
+		);
+		expect(await reg.forRun("run-r")).toEqual(first);
+		expect(await reg.forRun("run-other")).toBeUndefined();
+		// Concurrent attempts of one run (a Lambda retry racing a slow first attempt): one version.
+		const racing = await Promise.all(
+			[0.8, 0.81, 0.82].map((p) => reg.register(candidate(p, "run-race"))),
+		);
+		expect(new Set(racing.map((v) => v.version)).size).toBe(1);
+		expect(await reg.list()).toHaveLength(2);
+	});
+
+	it("promote with ifChampion refuses when another run moved the champion, and is a no-op when already there", async () => {
+		const reg = await impl.make();
+		await reg.register(candidate(0.75, "a"));
+		await reg.register(candidate(0.8, "b"));
+		await reg.register(candidate(0.85, "c"));
+		await reg.promote("v0001", { ifChampion: null });
+		// Run b compared with v0001; run c promoted meanwhile.
+		await reg.promote("v0003", { ifChampion: "v0001" });
+		await expect(
+			reg.promote("v0002", { ifChampion: "v0001" }),
+		).rejects.toBeInstanceOf(ChampionMovedError);
+		await expect(reg.promote("v0002", { ifChampion: null })).rejects.toThrow(
+			/champion is v0003, not none/,
+		);
+		expect((await reg.champion())?.version).toBe("v0003");
+		// A retried MarkSucceeded of run c: already champion, nothing to do.
+		expect((await reg.promote("v0003", { ifChampion: "v0001" })).version).toBe(
+			"v0003",
+		);
+		expect((await reg.champion())?.version).toBe("v0003");
+	});
+
+	it("records the comparison with the champion; losing it rejects the candidate with the reason", async () => {
+		const reg = await impl.make();
+		const lost = {
+			...candidate(0.75, "weekly"),
+			promotion: promotionDecision(0.75, "v0007", 0.8, 0.005),
+		};
+		const v = await reg.register(lost);
+		expect(v).toMatchObject({
+			status: "rejected",
+			reason:
+				"does not beat champion v0007: PR-AUC 0.7500 < 0.8000 + 0.005 on the same test rows",
+			promotion: { champion: "v0007", championValue: 0.8, passed: false },
+		});
+		await expect(reg.promote(v.version)).rejects.toThrow(/does not beat/);
+		const won = {
+			...candidate(0.81, "weekly-2"),
+			promotion: promotionDecision(0.81, "v0007", 0.8, 0.005),
+		};
+		expect((await reg.register(won)).status).toBe("approved");
 	});
 
 	it("round-trips artifacts and evaluations", async () => {
@@ -248,13 +325,8 @@ describe.each(impls)("$name", (impl) => {
 			"v0004",
 		]);
 		expect(await reg.list()).toHaveLength(4);
-		// The champion is the newest approved version, whatever order the writes landed in.
-		const newestApproved = out
-			.filter((v) => v.status === "approved")
-			.sort((a, b) => a.version.localeCompare(b.version));
-		expect((await reg.champion())?.version).toBe(
-			newestApproved.at(-1)?.version,
-		);
+		// Registering moves no champion, whatever order the writes landed in.
+		expect(await reg.champion()).toBeUndefined();
 	});
 });
 
@@ -270,6 +342,7 @@ describe("AwsModelRegistry specifics", () => {
 		expect(JSON.parse(await store.getText("models/v0001/model.json"))).toEqual(
 			c.artifact,
 		);
+		await registry.promote("v0001");
 		const again = new AwsModelRegistry({ table, store, client: dynamo.client });
 		expect((await again.champion())?.version).toBe("v0001");
 		expect(await again.loadArtifact("v0001")).toEqual(c.artifact);
@@ -278,6 +351,7 @@ describe("AwsModelRegistry specifics", () => {
 	it("the champion write itself refuses a version the pointer does not hold as approved", async () => {
 		const { registry, table } = await freshAws();
 		await registry.register(candidate(0.8, "real"));
+		await registry.promote("v0001");
 		// A forged version item claiming "approved" (e.g. written by a buggy tool) is not in the
 		// pointer's approved set: the conditional write refuses it and the champion stays.
 		const forged = { ...(await registry.get("v0001")), version: "v0099" };

@@ -46,8 +46,10 @@ import {
 } from "../runtime/io/dynamodb-manifest.ts";
 import { Lake, lakeKeys, readLatest } from "../runtime/io/lake.ts";
 import { S3ObjectStore } from "../runtime/io/s3-object-store.ts";
+import { AwsModelRegistry } from "../runtime/model/aws-registry.ts";
 import { TASK_STAGES } from "../runtime/pipeline/definition.ts";
 import { executeRun } from "../runtime/pipeline/execute.ts";
+import { runSitePrefix } from "../runtime/report/publish.ts";
 import { generateBatch } from "../runtime/synth/generate.ts";
 import { installMocks, type Json, resolved } from "./support/infra-harness.ts";
 import {
@@ -88,6 +90,8 @@ let work: string;
 let root: string;
 let store: S3ObjectStore;
 let bucket: string;
+/** The report site bucket: the stubbed report task builds into it, MarkSucceeded switches it. */
+let siteStore: S3ObjectStore;
 let stateMachineArn: string;
 let definition: Record<string, unknown>;
 const fns = new Map<string, Packaged>();
@@ -103,6 +107,8 @@ const dynamoLog: Array<{
 const tableArns = new Map<string, string>();
 const s3Log: Array<{
 	fn: string;
+	/** The bucket of the request (path-style: the first path segment). */
+	bucket: string;
 	method: string;
 	key?: string;
 	list?: string;
@@ -152,10 +158,11 @@ function s3AuditProxy(target: string): Server {
 	const t = new URL(target);
 	return createServer((req, res) => {
 		const url = new URL(req.url ?? "/", "http://x");
-		const [, , ...key] = url.pathname.split("/");
+		const [, b, ...key] = url.pathname.split("/");
 		const k = decodeURIComponent(key.join("/"));
 		s3Log.push({
 			fn: currentFn,
+			bucket: decodeURIComponent(b ?? ""),
 			method: req.method ?? "",
 			...(k
 				? { key: k }
@@ -331,6 +338,8 @@ const reportCalls: unknown[] = [];
  */
 async function runExecution(
 	executionInput: Record<string, unknown>,
+	/** Handlers that replace a packaged function for this execution (a fault injected). */
+	faults: Record<string, (i: unknown) => Promise<unknown>> = {},
 ): Promise<Record<string, unknown>> {
 	const byArn = new Map([...fns.values()].map((f) => [f.arn, f.name]));
 	const states = definition.States as Json;
@@ -340,18 +349,32 @@ async function runExecution(
 				"arn:aws:states:::ecs:runTask.sync",
 			);
 			reportCalls.push(i);
+			// What the report task leaves: the run's site under its own prefix of the site bucket.
+			const env = (
+				i as {
+					Overrides: {
+						ContainerOverrides: Array<{
+							Environment: Array<{ Name: string; Value: string }>;
+						}>;
+					};
+				}
+			).Overrides.ContainerOverrides[0].Environment;
+			const runId = env.find((e) => e.Name === "RUN_ID")?.Value ?? "";
+			const prefix = runSitePrefix(runId);
+			await siteStore.put(`${prefix}_app/${runId}.js`, `// ${runId}`);
+			await siteStore.put(`${prefix}index.html`, `<h1>${runId}</h1>`);
 			return { stubbed: "report build task" };
 		},
+		...faults,
 	};
 	for (const stage of LAMBDA_STAGES) {
-		const state =
-			states[stage] ?? states.BronzeShards.ItemProcessor.States[stage];
+		const state = findTaskState(states, stage) ?? {};
 		const fn = byArn.get(state.Resource);
 		if (!fn)
 			throw new Error(
 				`${stage}: no packaged function has ARN ${state.Resource}`,
 			);
-		handlers[stage] = (i) => invoke(fn, i);
+		handlers[stage] ??= (i) => invoke(fn, i);
 	}
 	const machine = new LocalStateMachine(definition as never, {
 		validationOptions: { checkArn: false, checkPaths: true },
@@ -445,6 +468,9 @@ beforeAll(async () => {
 	}
 
 	await s3.createBucket(bucket);
+	const siteBucket = fns.get("MarkSucceeded")?.env.SITE_BUCKET as string;
+	await s3.createBucket(siteBucket);
+	siteStore = new S3ObjectStore({ bucket: siteBucket, client: s3.client });
 	for (const t of [platform.manifest, platform.registry]) {
 		const name = await resolved(t.tableName);
 		tableArns.set(name, await resolved(t.arn));
@@ -611,6 +637,8 @@ describe("packaged Lambda archives (dev stack)", () => {
 			["scored", "recommendations"],
 		]);
 		expect((await readLatest(store))?.runId).toBe(runId);
+		// MarkSucceeded promoted the candidate and made the run's site live at the site bucket's root.
+		expect(await siteStore.getText("index.html")).toContain(runId);
 		// Train's two fits ran in the bundled worker threads, not the in-process fallback.
 		expect(stderrOf.get("Train") ?? "").not.toMatch(/fit workers unavailable/);
 		expect(stderrOf.get("Train") ?? "").toMatch(/stage succeeded/);
@@ -639,6 +667,10 @@ describe("packaged Lambda archives (dev stack)", () => {
 			await store.exists(lakeKeys.doc(rerun.started[0], "monitoring", "drift")),
 		).toBe(true);
 		expect((await readLatest(store))?.runId).toBe(rerun.started[0]);
+		expect(await siteStore.getText("index.html")).toContain(rerun.started[0]);
+		expect(await siteStore.exists(`_app/${String(input.runId)}.js`)).toBe(
+			false,
+		);
 
 		// The schedule's payload, exactly as RetrainSchedule sends it.
 		const retrain = (await invoke("Trigger", RETRAIN_REQUEST)) as {
@@ -650,6 +682,39 @@ describe("packaged Lambda archives (dev stack)", () => {
 			batchId: "b1",
 			mode: "train",
 		});
+	}, 600_000);
+
+	it("a packaged train run failing after PublishReport leaves the live site, latest and the champion", async () => {
+		const retrainInput = JSON.parse(started[started.length - 1].input);
+		expect(retrainInput).toMatchObject({ mode: "train" });
+		const before = await readLatest(store);
+		const liveBefore = await siteStore.getText("index.html");
+		const registry = new AwsModelRegistry({
+			table: fns.get("Train")?.env.REGISTRY_TABLE as string,
+			store,
+			client: dynamo.client,
+		});
+		const champion = (await registry.champion())?.version;
+		await expect(
+			runExecution(retrainInput, {
+				MarkSucceeded: async () => {
+					throw new Error("MarkSucceeded timed out");
+				},
+			}),
+		).rejects.toThrow();
+		const manifest = new DynamoDbRunManifest({
+			table: fns.get("Train")?.env.STATE_TABLE as string,
+			client: dynamo.client,
+		});
+		expect((await manifest.get(retrainInput.runId))?.status).toBe("failed");
+		// The run trained and built its site, and none of it became visible.
+		expect((await registry.forRun(retrainInput.runId))?.version).toBeDefined();
+		expect((await registry.champion())?.version).toBe(champion);
+		expect(
+			await siteStore.exists(`${runSitePrefix(retrainInput.runId)}index.html`),
+		).toBe(true);
+		expect(await siteStore.getText("index.html")).toBe(liveBefore);
+		expect(await readLatest(store)).toEqual(before);
 	}, 600_000);
 
 	it("the packaged MarkFailed records a failure in the manifest", async () => {
@@ -766,10 +831,11 @@ describe("packaged Lambda archives (dev stack)", () => {
 							: r.method === "DELETE"
 								? "s3:DeleteObject"
 								: `s3:${r.method}`;
+			// The lake, or the site bucket (MarkSucceeded switches the live site there).
 			const arn =
 				r.key === undefined
-					? `arn:aws:s3:::${bucket}`
-					: `arn:aws:s3:::${bucket}/${r.key}`;
+					? `arn:aws:s3:::${r.bucket}`
+					: `arn:aws:s3:::${r.bucket}/${r.key}`;
 			if (!allows(r.fn, action, arn, r.list))
 				denied.push(`${r.fn}: ${action} ${r.key ?? `list ${r.list}`}`);
 		}
@@ -777,7 +843,7 @@ describe("packaged Lambda archives (dev stack)", () => {
 		const seen = new Set(
 			s3Log.map(
 				(r) =>
-					`${r.fn} ${r.method} ${(r.key ?? `?prefix=${r.list}`).replace(String(input.runId), "<run>")}`,
+					`${r.fn} ${r.method} ${r.bucket === bucket ? "" : `${r.bucket}:`}${(r.key ?? `?prefix=${r.list}`).replace(String(input.runId), "<run>")}`,
 			),
 		);
 		console.log(`[infra] S3 requests:\n${[...seen].join("\n")}`);
@@ -824,3 +890,22 @@ describe("packaged Lambda archives (dev stack)", () => {
 		expect(denied).toEqual([]);
 	});
 });
+
+/**
+ * A Task state by name anywhere in a definition's States: top level, a Map's
+ * ItemProcessor, a Parallel state's branches (Train and Ladder run in one).
+ */
+function findTaskState(states: Json, name: string): Json | undefined {
+	if (states[name]) return states[name];
+	for (const st of Object.values(states) as Json[]) {
+		const inner = [
+			...(st.ItemProcessor ? [st.ItemProcessor.States] : []),
+			...((st.Branches ?? []) as Json[]).map((b) => b.States),
+		];
+		for (const s of inner) {
+			const found = findTaskState(s, name);
+			if (found) return found;
+		}
+	}
+	return undefined;
+}

@@ -39,13 +39,15 @@ beforeAll(async () => {
 		gate: 0.5,
 		seed: 42,
 	});
+	// Registering moves no champion; the pipeline's MarkSucceeded promotes.
+	await registry.promote(first.version.version, { ifChampion: null });
 });
 afterAll(async () => {
 	await rm(root, { recursive: true, force: true });
 });
 
 describe("trainAndRegister", () => {
-	it("trains E5_full XGBoost, passes a reachable gate and becomes champion", async () => {
+	it("trains E5_full XGBoost, passes a reachable gate and is approved (champion once promoted)", async () => {
 		expect(first.artifact).toMatchObject({
 			experiment: "E5_full",
 			algorithm: "xgboost",
@@ -53,6 +55,7 @@ describe("trainAndRegister", () => {
 		});
 		expect(first.gate).toMatchObject({ minimum: 0.5, passed: true });
 		expect(first.version.status).toBe("approved");
+		expect(first.promotion).toMatchObject({ champion: null, passed: true });
 		expect((await registry.champion())?.version).toBe(first.version.version);
 		// The fixture has a real signal: far above the ~10 % churn rate a random ranking scores.
 		expect(first.evaluation.metrics.pr_auc).toBeGreaterThan(0.5);
@@ -128,6 +131,70 @@ describe("trainAndRegister", () => {
 		expect((await registry.champion())?.version).toBe(first.version.version);
 		const champion = await loadChampion(registry);
 		expect(champion?.version.runId).toBe("run-1");
+	});
+
+	it("a candidate that does not beat the champion on the same test rows is rejected, with both figures", async () => {
+		const weak = await trainAndRegister(gold, {
+			runId: "run-weak",
+			registry,
+			gate: 0.1,
+			promotionMargin: 0,
+			seed: 42,
+			params: { n_rounds: 2, max_depth: 1 },
+		});
+		expect(weak.gate.passed).toBe(true);
+		expect(weak.version.status).toBe("rejected");
+		expect(weak.promotion).toMatchObject({
+			champion: first.version.version,
+			passed: false,
+			margin: 0,
+		});
+		// Same seed, same split: the champion on the candidate's test rows is its own test PR-AUC.
+		expect(weak.promotion?.championValue).toBeCloseTo(
+			first.evaluation.metrics.pr_auc,
+			10,
+		);
+		expect(weak.version.reason).toMatch(
+			new RegExp(`^does not beat champion ${first.version.version}: PR-AUC`),
+		);
+		expect((await registry.champion())?.version).toBe(first.version.version);
+	});
+
+	it("a champion that cannot score the candidate's rows leaves the candidate to the gate, and says so", async () => {
+		const noTenure = gold.select(
+			gold.columnNames().filter((c) => c !== "tenure_months"),
+		);
+		// E7 (consumption and margin features) does not use tenure_months; the E5_full champion does.
+		const r = await trainAndRegister(noTenure, {
+			runId: "run-no-tenure",
+			registry,
+			gate: 0.1,
+			seed: 42,
+			experiment: "E7",
+			params: { n_rounds: 20 },
+		});
+		expect(r.promotion).toMatchObject({
+			champion: first.version.version,
+			championValue: null,
+			passed: true,
+		});
+		expect(r.promotion?.reason).toMatch(/could not score.*tenure_months/);
+	});
+
+	it("a retried Train of the same run returns its registered version without fitting", async () => {
+		const before = (await registry.list()).length;
+		const again = await trainAndRegister(gold, {
+			runId: "run-1",
+			registry,
+			gate: 0.5,
+			seed: 42,
+		});
+		expect(again.reused).toBe(true);
+		expect(again.version).toEqual(first.version);
+		expect(again.artifact).toEqual(
+			await registry.loadArtifact(first.version.version),
+		);
+		expect(await registry.list()).toHaveLength(before);
 	});
 
 	it("the champion scores every customer with tiers, predictions and losses derived from churn_proba", async () => {

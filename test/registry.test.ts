@@ -35,7 +35,7 @@ describe("local model registry", () => {
 		expect(await reg.champion()).toBeUndefined();
 	});
 
-	it("registers every candidate; only approved ones move the champion", async () => {
+	it("registers every candidate; only promote moves the champion, to an approved one", async () => {
 		const reg = new LocalModelRegistry(root);
 		const v1 = await reg.register(registryCandidate(0.62, "run-1"));
 		expect(v1).toMatchObject({
@@ -47,6 +47,8 @@ describe("local model registry", () => {
 
 		const v2 = await reg.register(registryCandidate(0.75, "run-2"));
 		expect(v2.status).toBe("approved");
+		expect(await reg.champion()).toBeUndefined();
+		await reg.promote("v0002");
 		expect((await reg.champion())?.version).toBe("v0002");
 
 		// A rejected candidate leaves the champion scoring.
@@ -55,6 +57,8 @@ describe("local model registry", () => {
 		expect((await reg.champion())?.version).toBe("v0002");
 
 		const v4 = await reg.register(registryCandidate(0.8, "run-4"));
+		expect((await reg.champion())?.version).toBe("v0002");
+		await reg.promote(v4.version, { ifChampion: "v0002" });
 		expect((await reg.champion())?.version).toBe(v4.version);
 
 		const all = await reg.list();
@@ -80,7 +84,10 @@ describe("local model registry", () => {
 		await reg.register(registryCandidate(0.75, "a"));
 		await reg.register(registryCandidate(0.4, "b"));
 		await reg.register(registryCandidate(0.8, "c"));
-		await expect(reg.promote("v0002")).rejects.toThrow(/rejected by the gate/);
+		await reg.promote("v0003");
+		await expect(reg.promote("v0002")).rejects.toThrow(
+			/rejected \(below the gate/,
+		);
 		await expect(reg.promote("v0009")).rejects.toThrow(ModelInputError);
 		expect((await reg.champion())?.version).toBe("v0003");
 		await reg.promote("v0001");
@@ -90,6 +97,7 @@ describe("local model registry", () => {
 	it("persists artifacts and survives a new instance (another process)", async () => {
 		const c = registryCandidate(0.9, "persist");
 		await new LocalModelRegistry(root).register(c);
+		await new LocalModelRegistry(root).promote("v0001");
 		const reg = new LocalModelRegistry(root);
 		expect((await reg.champion())?.version).toBe("v0001");
 		expect(await reg.loadArtifact("v0001")).toEqual(c.artifact);

@@ -10,7 +10,12 @@ import { Lake, readLatest } from "../io/lake.ts";
 import { LocalRunManifest } from "../io/manifest.ts";
 import { LocalObjectStore } from "../io/object-store.ts";
 import { LocalModelRegistry } from "../model/registry.ts";
-import { DEFAULT_SITE_PREFIX, publishReport } from "../report/publish.ts";
+import {
+	DEFAULT_SITE_PREFIX,
+	publishReport,
+	runSitePrefix,
+	switchLiveSite,
+} from "../report/publish.ts";
 import { serveSite } from "../report/serve.ts";
 
 export interface ReportCommandOptions {
@@ -48,8 +53,10 @@ export async function reportCommand(o: ReportCommandOptions): Promise<number> {
 			runId,
 			scratchDir: join(lake.root, ".scratch"),
 			siteStore: store,
-			sitePrefix: DEFAULT_SITE_PREFIX,
+			// Built beside the runs' own sites, then made live by the same switch as MarkSucceeded's.
+			sitePrefix: runSitePrefix(runId),
 		});
+		await switchLiveSite(store, runId, DEFAULT_SITE_PREFIX);
 		process.stderr.write(
 			`Report built in ${r.seconds.toFixed(1)} s (Evidence build ${r.buildSeconds.toFixed(1)} s): ${r.files} files, ${(r.bytes / 1048576).toFixed(1)} MB → ${siteDir}\n`,
 		);

@@ -24,6 +24,8 @@ export interface RunCommandOptions {
 	concurrency: number;
 	mode: string;
 	gate: number;
+	/** Margin over the champion's test PR-AUC (docs/models.md "Promotion"). */
+	promotionMargin?: number;
 	force: boolean;
 	/** Build the report site in PublishReport (commander's --no-report sets false). */
 	report: boolean;
@@ -82,6 +84,7 @@ export async function runCommand(o: RunCommandOptions): Promise<number> {
 		shardCount: o.shards,
 		concurrency: o.concurrency,
 		gate: o.gate,
+		promotionMargin: o.promotionMargin,
 		seed: o.seed,
 		quality: resolveTolerances({
 			...(o.maxInvalidShare !== undefined
@@ -107,7 +110,7 @@ export async function runCommand(o: RunCommandOptions): Promise<number> {
 		signal: stop.signal,
 		onTakeOver: (line) => process.stderr.write(`${line}\n`),
 		onEvent: progress.onEvent,
-		// PublishReport builds this run's site into <data>/reports/site/.
+		// PublishReport builds this run's site into <data>/reports/runs/<runId>/site/; MarkSucceeded makes it <data>/reports/site/.
 		ladder: o.ladder !== false,
 		publishReport: o.report === false ? undefined : reportPublisher(),
 	});

@@ -90,7 +90,59 @@ export class Lake {
 export interface LatestPointer {
 	runId: string;
 	batchId: string;
+	/** When the run started (absent in pointers written before it was recorded). */
+	startedAt?: string;
 	finishedAt: string;
+}
+
+/** Is run `a` newer than run `b`: later start, then the larger run id (ids begin with the start time). */
+export function isNewerRun(
+	a: Pick<LatestPointer, "runId" | "startedAt">,
+	b: Pick<LatestPointer, "runId" | "startedAt">,
+): boolean {
+	const sa = a.startedAt ?? "";
+	const sb = b.startedAt ?? "";
+	if (sa !== sb && sa !== "" && sb !== "") return sa > sb;
+	return a.runId > b.runId;
+}
+
+/**
+ * Points latest.json at `next` only if it is newer than the run it points
+ * to, with a conditional write where the store has one (docs/run-lifecycle.md
+ * "Promotion and publication"): of two concurrent runs, the older one
+ * finishing last does not win. Returns whether it wrote, and the pointer
+ * that stays when it did not.
+ */
+export async function writeLatestIfNewer(
+	store: ObjectStore,
+	next: LatestPointer,
+): Promise<{ written: boolean; current?: LatestPointer }> {
+	const body = `${JSON.stringify(next, null, 2)}\n`;
+	const opts = { contentType: "application/json" };
+	if (!store.getTagged || !store.putIfUnchanged) {
+		// A store without conditional writes: compare, then write (a race window remains).
+		const current = await readLatest(store);
+		if (current && current.runId !== next.runId && !isNewerRun(next, current))
+			return { written: false, current };
+		await store.put(lakeKeys.latest, body, opts);
+		return { written: true };
+	}
+	for (let attempt = 0; attempt < 10; attempt++) {
+		const got = await store.getTagged(lakeKeys.latest);
+		const current = got
+			? (JSON.parse(new TextDecoder().decode(got.body)) as LatestPointer)
+			: undefined;
+		// Already this run (a retried MarkSucceeded).
+		if (current?.runId === next.runId) return { written: true };
+		if (current && !isNewerRun(next, current))
+			return { written: false, current };
+		if (await store.putIfUnchanged(lakeKeys.latest, body, got?.tag, opts))
+			return { written: true };
+		// Another run moved it between the read and the write: judge again.
+	}
+	throw new Error(
+		"latest.json: 10 conditional writes lost to concurrent writers",
+	);
 }
 
 export async function getTable(

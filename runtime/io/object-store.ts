@@ -6,7 +6,7 @@
  * LocalObjectStore is the embedded implementation: a folder, atomic puts
  * (temp file + rename), keys that cannot escape the folder.
  */
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import type { Dirent } from "node:fs";
 import {
 	copyFile,
@@ -76,7 +76,27 @@ export interface ObjectStore {
 	 * (DuckDB) read it in place instead of through a copy. Absent on S3.
 	 */
 	localPath?(key: string): string;
+	/**
+	 * Conditional replace (latest.json, docs/run-lifecycle.md "Promotion and
+	 * publication"): the object and a tag of its current version (undefined:
+	 * no object), then a put that succeeds only if the object is still at
+	 * that tag (false: another writer changed it first). S3: the ETag and
+	 * PutObject If-Match / If-None-Match; locally: a content hash checked
+	 * under a lock file.
+	 */
+	getTagged?(
+		key: string,
+	): Promise<{ body: Uint8Array; tag: string } | undefined>;
+	putIfUnchanged?(
+		key: string,
+		body: Uint8Array | string,
+		tag: string | undefined,
+		opts?: { contentType?: string },
+	): Promise<boolean>;
 }
+
+/** How long a lock file of LocalObjectStore.putIfUnchanged may live before it counts as left by a dead process. */
+const STALE_LOCK_MS = 30_000;
 
 /**
  * A local file holding the object: the store's own file when it has one,
@@ -268,6 +288,36 @@ export class LocalObjectStore implements ObjectStore {
 		}
 	}
 
+	async getTagged(
+		key: string,
+	): Promise<{ body: Uint8Array; tag: string } | undefined> {
+		try {
+			const body = await this.get(key);
+			return { body, tag: contentTag(body) };
+		} catch (e) {
+			if (e instanceof ObjectNotFoundError) return undefined;
+			throw e;
+		}
+	}
+
+	async putIfUnchanged(
+		key: string,
+		body: Uint8Array | string,
+		tag: string | undefined,
+	): Promise<boolean> {
+		const lock = `${this.path(key)}.lock`;
+		await mkdir(dirname(lock), { recursive: true });
+		await acquireLock(lock);
+		try {
+			const now = await this.getTagged(key);
+			if (now?.tag !== tag) return false;
+			await this.put(key, body);
+			return true;
+		} finally {
+			await rm(lock, { force: true });
+		}
+	}
+
 	async exists(key: string): Promise<boolean> {
 		try {
 			return (await stat(this.path(key))).isFile();
@@ -340,6 +390,32 @@ export class LocalObjectStore implements ObjectStore {
 		} catch (e) {
 			// A folder is not an object: deleting it is a no-op, as for a missing key.
 			if ((e as NodeJS.ErrnoException).code !== "ERR_FS_EISDIR") throw e;
+		}
+	}
+}
+
+/** The version tag of a local object: a hash of its bytes. */
+function contentTag(body: Uint8Array): string {
+	return createHash("sha256").update(body).digest("hex");
+}
+
+/** An exclusive lock file (O_EXCL), waited for; one older than STALE_LOCK_MS is taken over. */
+async function acquireLock(path: string): Promise<void> {
+	for (let attempt = 0; ; attempt++) {
+		try {
+			await writeFile(path, `${process.pid}\n`, { flag: "wx" });
+			return;
+		} catch (e) {
+			if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
+			const age = await stat(path).then(
+				(s) => Date.now() - s.mtimeMs,
+				() => 0,
+			);
+			if (age > STALE_LOCK_MS) await rm(path, { force: true });
+			else
+				await new Promise((r) =>
+					setTimeout(r, Math.min(50 * 2 ** attempt, 500)),
+				);
 		}
 	}
 }

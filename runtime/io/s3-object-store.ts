@@ -300,6 +300,56 @@ export class S3ObjectStore implements ObjectStore {
 		}
 	}
 
+	async getTagged(
+		key: string,
+	): Promise<{ body: Uint8Array; tag: string } | undefined> {
+		try {
+			const out = await this.client.send(
+				new GetObjectCommand({ Bucket: this.bucket, Key: this.fullKey(key) }),
+			);
+			const body = out.Body
+				? await out.Body.transformToByteArray()
+				: new Uint8Array();
+			if (!out.ETag) throw new Error(`GetObject ${key}: no ETag`);
+			return { body, tag: out.ETag };
+		} catch (e) {
+			if (isNotFound(e)) return undefined;
+			this.fail(e, key, "GetObject");
+		}
+	}
+
+	async putIfUnchanged(
+		key: string,
+		body: Uint8Array | string,
+		tag: string | undefined,
+		opts: { contentType?: string } = {},
+	): Promise<boolean> {
+		try {
+			await this.client.send(
+				new PutObjectCommand({
+					Bucket: this.bucket,
+					Key: this.fullKey(key),
+					Body: body,
+					ContentLength:
+						typeof body === "string"
+							? Buffer.byteLength(body)
+							: body.byteLength,
+					ContentType: opts.contentType ?? guessContentType(key),
+					Tagging: tagging(this.tagsFor?.(key)),
+					// S3 conditional writes: replace only the version read, or create only if absent.
+					...(tag === undefined ? { IfNoneMatch: "*" } : { IfMatch: tag }),
+				}),
+			);
+			return true;
+		} catch (e) {
+			const status = (e as { $metadata?: { httpStatusCode?: number } })
+				.$metadata?.httpStatusCode;
+			// 412: changed meanwhile; 409: a concurrent conditional write is in flight.
+			if (status === 412 || status === 409) return false;
+			this.fail(e, key, "PutObject");
+		}
+	}
+
 	async exists(key: string): Promise<boolean> {
 		try {
 			await this.client.send(

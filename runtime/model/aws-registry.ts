@@ -7,16 +7,22 @@
  * Items (table schema STATE_TABLE_KEYS; pk = "MODEL#<name>", default "churn"):
  *
  *   sk = "POINTER"          versionCount (atomic counter that numbers versions),
- *                           champion, approved (string set of approved versions),
- *                           lastApprovedSeq (number of the newest approved version)
+ *                           champion, approved (string set of approved versions)
  *   sk = "VERSION#v0001"    one registered version: seq, status, runId,
  *                           registeredAt and the ModelVersion as JSON text
+ *   sk = "RUN#<runId>"      the version number a training run claimed
+ *                           (written once, conditionally: one version per run)
  *
- * The champion only moves through conditional writes on POINTER:
- * registering an approved version sets it unless a newer approved version
- * already did (`lastApprovedSeq < :seq`); promote requires the version to be
+ * Registering never moves the champion (docs/models.md, "Promotion"): an
+ * approved version joins `approved`; promote (MarkSucceeded, a rollback)
+ * moves the pointer with a conditional write that requires the version to be
  * in `approved` (`contains(approved, :v)`), so a rejected version can never
- * become champion, whatever a racing writer does.
+ * become champion whatever a racing writer does, and with `ifChampion` that
+ * the champion is still the one the candidate was compared with.
+ *
+ * A retried Train: the RUN# item names the version the first attempt
+ * claimed; the retry writes the same version (its artifacts again if the
+ * first attempt died before the VERSION item) or returns it as registered.
  */
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import {
@@ -36,8 +42,10 @@ import {
 	type ModelArtifact,
 } from "./artifact.ts";
 import {
+	checkPromotion,
 	type ModelRegistry,
 	type ModelVersion,
+	type PromoteOptions,
 	type RegistryCandidate,
 	versionEntry,
 	versionName,
@@ -47,7 +55,11 @@ interface PointerItem {
 	versionCount?: number;
 	champion?: string;
 	approved?: Set<string>;
-	lastApprovedSeq?: number;
+}
+
+interface RunItem {
+	version: string;
+	seq: number;
 }
 
 interface VersionItem {
@@ -108,24 +120,9 @@ export class AwsModelRegistry implements ModelRegistry {
 	}
 
 	async register(candidate: RegistryCandidate): Promise<ModelVersion> {
-		// The atomic counter gives concurrent registrations distinct, increasing numbers.
-		const counter = await this.send("UpdateItem", () =>
-			this.doc.send(
-				new UpdateCommand({
-					TableName: this.table,
-					Key: this.pointerKey,
-					UpdateExpression: "ADD versionCount :one",
-					ExpressionAttributeValues: { ":one": 1 },
-					ReturnValues: "UPDATED_NEW",
-				}),
-			),
-		);
-		const seq = (counter.Attributes as PointerItem | undefined)?.versionCount;
-		if (typeof seq !== "number")
-			throw new Error(
-				`registry ${this.table}: version counter update returned no number`,
-			);
-		const version = versionName(seq);
+		const { version, seq } = await this.claimVersion(candidate.runId);
+		const registered = await this.get(version);
+		if (registered) return registered;
 		const { artifact, evaluation } = candidate;
 		const entry = versionEntry(version, candidate);
 		// Artifacts first, index last: a crash in between leaves unreferenced objects, never a dangling entry.
@@ -153,52 +150,103 @@ export class AwsModelRegistry implements ModelRegistry {
 			registeredAt: entry.registeredAt,
 			doc: JSON.stringify(entry),
 		};
-		await this.send("PutItem", () =>
-			this.doc.send(
-				new PutCommand({
-					TableName: this.table,
-					Item: item,
-					ConditionExpression: "attribute_not_exists(sk)",
-				}),
-			),
-		);
-		if (entry.status === "approved") await this.recordApproved(version, seq);
-		return entry;
-	}
-
-	/** Add to the approved set and make it champion unless a newer approved version already is. */
-	private async recordApproved(version: string, seq: number): Promise<void> {
 		try {
-			await this.send("UpdateItem", () =>
+			await this.send("PutItem", () =>
 				this.doc.send(
-					new UpdateCommand({
+					new PutCommand({
 						TableName: this.table,
-						Key: this.pointerKey,
-						UpdateExpression:
-							"SET champion = :v, lastApprovedSeq = :seq ADD approved :vs",
-						ConditionExpression:
-							"attribute_not_exists(lastApprovedSeq) OR lastApprovedSeq < :seq",
-						ExpressionAttributeValues: {
-							":v": version,
-							":seq": seq,
-							":vs": new Set([version]),
-						},
+						Item: item,
+						ConditionExpression: "attribute_not_exists(sk)",
 					}),
 				),
 			);
 		} catch (e) {
+			// A concurrent attempt of the same run registered it first.
 			if (!isConditionFailed(e)) throw e;
-			await this.send("UpdateItem", () =>
+			const first = await this.get(version);
+			if (first) return first;
+			throw e;
+		}
+		if (entry.status === "approved") await this.recordApproved(version);
+		return entry;
+	}
+
+	/**
+	 * The version number of a run: the one its first attempt claimed, or a new
+	 * one from the atomic counter (concurrent registrations get distinct,
+	 * increasing numbers), claimed with a conditional put on RUN#<runId>.
+	 */
+	private async claimVersion(runId: string): Promise<RunItem> {
+		const claimed = await this.runItem(runId);
+		if (claimed) return claimed;
+		const counter = await this.send("UpdateItem", () =>
+			this.doc.send(
+				new UpdateCommand({
+					TableName: this.table,
+					Key: this.pointerKey,
+					UpdateExpression: "ADD versionCount :one",
+					ExpressionAttributeValues: { ":one": 1 },
+					ReturnValues: "UPDATED_NEW",
+				}),
+			),
+		);
+		const seq = (counter.Attributes as PointerItem | undefined)?.versionCount;
+		if (typeof seq !== "number")
+			throw new Error(
+				`registry ${this.table}: version counter update returned no number`,
+			);
+		const mine: RunItem = { version: versionName(seq), seq };
+		try {
+			await this.send("PutItem", () =>
 				this.doc.send(
-					new UpdateCommand({
+					new PutCommand({
 						TableName: this.table,
-						Key: this.pointerKey,
-						UpdateExpression: "ADD approved :vs",
-						ExpressionAttributeValues: { ":vs": new Set([version]) },
+						Item: { pk: this.pk, sk: `RUN#${runId}`, ...mine },
+						ConditionExpression: "attribute_not_exists(sk)",
 					}),
 				),
 			);
+			return mine;
+		} catch (e) {
+			// Another attempt of this run claimed first: its number wins (ours stays a gap).
+			if (!isConditionFailed(e)) throw e;
+			const other = await this.runItem(runId);
+			if (!other) throw e;
+			return other;
 		}
+	}
+
+	private async runItem(runId: string): Promise<RunItem | undefined> {
+		const out = await this.send("GetItem", () =>
+			this.doc.send(
+				new GetCommand({
+					TableName: this.table,
+					Key: { pk: this.pk, sk: `RUN#${runId}` },
+					ConsistentRead: true,
+				}),
+			),
+		);
+		const item = out.Item as RunItem | undefined;
+		return item ? { version: item.version, seq: item.seq } : undefined;
+	}
+
+	/** Adds to the approved set: the versions promote may move the champion to. */
+	private async recordApproved(version: string): Promise<void> {
+		await this.send("UpdateItem", () =>
+			this.doc.send(
+				new UpdateCommand({
+					TableName: this.table,
+					Key: this.pointerKey,
+					UpdateExpression: "ADD approved :vs",
+					ExpressionAttributeValues: { ":vs": new Set([version]) },
+				}),
+			),
+		);
+	}
+
+	async forRun(runId: string): Promise<ModelVersion | undefined> {
+		const claimed = await this.runItem(runId);
+		return claimed ? this.get(claimed.version) : undefined;
 	}
 
 	async get(version: string): Promise<ModelVersion | undefined> {
@@ -257,14 +305,27 @@ export class AwsModelRegistry implements ModelRegistry {
 		return champion === undefined ? undefined : this.get(champion);
 	}
 
-	async promote(version: string): Promise<ModelVersion> {
-		const entry = await this.get(version);
-		if (!entry)
-			throw new ModelInputError(`registry: no model version ${version}`);
-		if (entry.status !== "approved")
-			throw new ModelInputError(
-				`registry: ${version} was ${entry.status} by the gate and cannot become champion`,
-			);
+	async promote(
+		version: string,
+		options: PromoteOptions = {},
+	): Promise<ModelVersion> {
+		const found = await this.get(version);
+		const { champion } = await this.pointer();
+		const { entry, already } = checkPromotion(
+			found,
+			version,
+			champion ?? null,
+			options,
+		);
+		if (already) return entry;
+		const expected = options.ifChampion;
+		// The check above read the pointer; the condition makes it hold at the write.
+		const guard =
+			expected === undefined
+				? ""
+				: expected === null
+					? " AND (attribute_not_exists(champion) OR champion = :v)"
+					: " AND (champion = :expected OR champion = :v)";
 		try {
 			await this.send("UpdateItem", () =>
 				this.doc.send(
@@ -272,17 +333,24 @@ export class AwsModelRegistry implements ModelRegistry {
 						TableName: this.table,
 						Key: this.pointerKey,
 						UpdateExpression: "SET champion = :v",
-						ConditionExpression: "contains(approved, :v)",
-						ExpressionAttributeValues: { ":v": version },
+						ConditionExpression: `contains(approved, :v)${guard}`,
+						ExpressionAttributeValues: {
+							":v": version,
+							...(typeof expected === "string"
+								? { ":expected": expected }
+								: {}),
+						},
 					}),
 				),
 			);
 		} catch (e) {
-			if (isConditionFailed(e))
-				throw new ModelInputError(
-					`registry: ${version} is not in the approved set of the champion pointer`,
-				);
-			throw e;
+			if (!isConditionFailed(e)) throw e;
+			const now = (await this.pointer()).champion ?? null;
+			// Either a racing promotion moved it, or the version is not approved here.
+			if (checkPromotion(found, version, now, options).already) return entry;
+			throw new ModelInputError(
+				`registry: ${version} is not in the approved set of the champion pointer`,
+			);
 		}
 		return entry;
 	}

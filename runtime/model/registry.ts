@@ -1,8 +1,12 @@
 /**
  * Model registry (DATA_SPEC §6, models issue item 6): every candidate is
  * registered — version, metrics, features, threshold, calibration, training
- * run id, approved/rejected — and a champion pointer that only an approved
- * model moves. A rejected candidate leaves the champion in place.
+ * run id, approved/rejected and why — and a champion pointer that only
+ * `promote` moves, and only to an approved version (docs/models.md,
+ * "Promotion"): registering never changes the champion; the pipeline's
+ * MarkSucceeded promotes the run's approved candidate once the run has
+ * succeeded. One version per training run: registering the same run id again
+ * (a retried Train) returns the version already registered.
  *
  * The interface is async and storage-agnostic; LocalModelRegistry keeps it in
  * a folder (the AWS one — DynamoDB + S3 — implements the same interface):
@@ -12,6 +16,7 @@
  *   <root>/models/<version>/evaluation.json metrics, curves, calibration check
  */
 import { join, resolve } from "node:path";
+import { RUN_DEFAULTS } from "../contract.ts";
 import { ModelInputError } from "../errors.ts";
 import { readJson, writeJsonAtomic } from "../io/lake.ts";
 import {
@@ -24,7 +29,19 @@ import type { PlattCalibration } from "./calibration.ts";
 import type { ThresholdChoice } from "./threshold.ts";
 import type { Algorithm } from "./types.ts";
 
+/**
+ * approved: passed the absolute gate and the comparison with the champion,
+ * so it may become champion (pending until promoted); rejected: it may not.
+ */
 export type ModelStatus = "approved" | "rejected";
+
+/** Default absolute gate on test PR-AUC (runtime/contract.ts; docs/models.md, "Promotion"). */
+export const DEFAULT_GATE: number = RUN_DEFAULTS.gate;
+/**
+ * Default margin by which a candidate's test PR-AUC must beat the champion's
+ * on the same test rows (runtime/contract.ts; docs/models.md, "Promotion").
+ */
+export const DEFAULT_PROMOTION_MARGIN: number = RUN_DEFAULTS.promotionMargin;
 
 /** The promotion gate's verdict on one candidate. */
 export interface GateDecision {
@@ -35,10 +52,30 @@ export interface GateDecision {
 	passed: boolean;
 }
 
+/**
+ * The comparison with the current champion on the candidate's test rows
+ * (docs/models.md, "Promotion").
+ */
+export interface PromotionDecision {
+	metric: "pr_auc";
+	/** The champion compared with (null: none was approved yet). */
+	champion: string | null;
+	/** The champion's PR-AUC on the candidate's test rows (null: no champion, or it could not score them). */
+	championValue: number | null;
+	candidateValue: number;
+	/** The candidate must reach championValue + margin. */
+	margin: number;
+	passed: boolean;
+	/** One sentence: why it passed or not. */
+	reason: string;
+}
+
 export interface RegistryCandidate {
 	artifact: ModelArtifact;
 	evaluation: Evaluation;
 	gate: GateDecision;
+	/** Absent: no comparison was made (approved on the gate alone). */
+	promotion?: PromotionDecision;
 	runId: string;
 }
 
@@ -54,17 +91,45 @@ export interface ModelVersion {
 	threshold: ThresholdChoice;
 	calibration: PlattCalibration;
 	gate: GateDecision;
+	promotion?: PromotionDecision;
+	/** Why it is approved or rejected (gate, then comparison). */
+	reason: string;
+}
+
+/** What `promote` checks before it moves the pointer. */
+export interface PromoteOptions {
+	/**
+	 * Compare-and-set: move only if the champion is still this one (null: no
+	 * champion yet), the one the candidate was compared with. A champion
+	 * already at `version` is a no-op (a retried MarkSucceeded).
+	 */
+	ifChampion?: string | null;
+}
+
+/** The champion moved since the candidate was compared with it: promoting would skip that comparison. */
+export class ChampionMovedError extends Error {
+	override readonly name = "ChampionMovedError";
 }
 
 export interface ModelRegistry {
-	/** Store the candidate; approved (gate passed) ones become champion. */
+	/**
+	 * Store the candidate (approved or rejected); never moves the champion.
+	 * Idempotent per run: a second call with the same runId returns the
+	 * version that run already registered, artifact untouched.
+	 */
 	register(candidate: RegistryCandidate): Promise<ModelVersion>;
 	get(version: string): Promise<ModelVersion | undefined>;
+	/** The version a training run registered, if any. */
+	forRun(runId: string): Promise<ModelVersion | undefined>;
 	/** Every version, oldest first. */
 	list(): Promise<ModelVersion[]>;
 	champion(): Promise<ModelVersion | undefined>;
-	/** Move the champion to an earlier approved version (rollback); refuses rejected ones. */
-	promote(version: string): Promise<ModelVersion>;
+	/**
+	 * Move the champion to an approved version (MarkSucceeded, or a rollback);
+	 * refuses rejected ones, and with `ifChampion` throws ChampionMovedError
+	 * when another writer moved the champion meanwhile.
+	 */
+	promote(version: string, options?: PromoteOptions): Promise<ModelVersion>;
 	loadArtifact(version: string): Promise<ModelArtifact>;
 	loadEvaluation(version: string): Promise<Evaluation>;
 }
@@ -72,7 +137,7 @@ export interface ModelRegistry {
 /** Gate decision: the candidate's test PR-AUC against the configured minimum. */
 export function gateDecision(
 	metrics: TestMetrics,
-	minimum = 0.7,
+	minimum = DEFAULT_GATE,
 ): GateDecision {
 	return {
 		metric: "pr_auc",
@@ -92,7 +157,66 @@ export function versionName(sequence: number): string {
 	return `v${String(sequence).padStart(4, "0")}`;
 }
 
-/** The registry entry of a candidate: approved exactly when it passed the gate. */
+/**
+ * The comparison of a candidate with the champion on the same test rows.
+ * `championValue` null with a champion: it could not score them (`why`);
+ * the candidate then stands on the gate alone, and the reason says so.
+ */
+export function promotionDecision(
+	candidateValue: number,
+	champion: string | null,
+	championValue: number | null,
+	margin = DEFAULT_PROMOTION_MARGIN,
+	why?: string,
+): PromotionDecision {
+	const base = { metric: "pr_auc" as const, champion, candidateValue, margin };
+	const f = (v: number) => v.toFixed(4);
+	if (champion === null)
+		return {
+			...base,
+			championValue: null,
+			passed: true,
+			reason: "no champion yet: nothing to beat",
+		};
+	if (championValue === null)
+		return {
+			...base,
+			championValue: null,
+			passed: true,
+			reason: `champion ${champion} could not score the candidate's test rows (${why ?? "unknown"}): judged on the gate alone`,
+		};
+	const passed = candidateValue >= championValue + margin;
+	return {
+		...base,
+		championValue,
+		passed,
+		reason: passed
+			? `beats champion ${champion}: PR-AUC ${f(candidateValue)} ≥ ${f(championValue)} + ${margin} on the same test rows`
+			: `does not beat champion ${champion}: PR-AUC ${f(candidateValue)} < ${f(championValue)} + ${margin} on the same test rows`,
+	};
+}
+
+/** approved or rejected, and why: the gate first, then the comparison. */
+function verdict(
+	c: RegistryCandidate,
+): Pick<ModelVersion, "status" | "reason"> {
+	const { gate, promotion } = c;
+	if (!gate.passed)
+		return {
+			status: "rejected",
+			reason: `below the gate: PR-AUC ${gate.value.toFixed(4)} < ${gate.minimum}`,
+		};
+	if (promotion && !promotion.passed)
+		return { status: "rejected", reason: promotion.reason };
+	return {
+		status: "approved",
+		reason: promotion
+			? `passed the gate (≥ ${gate.minimum}); ${promotion.reason}`
+			: `passed the gate (≥ ${gate.minimum})`,
+	};
+}
+
+/** The registry entry of a candidate: approved exactly when it passed the gate and the comparison. */
 export function versionEntry(
 	version: string,
 	candidate: RegistryCandidate,
@@ -102,7 +226,7 @@ export function versionEntry(
 		version,
 		registeredAt: new Date().toISOString(),
 		runId,
-		status: gate.passed ? "approved" : "rejected",
+		...verdict(candidate),
 		experiment: artifact.experiment,
 		algorithm: artifact.algorithm,
 		metrics: evaluation.metrics,
@@ -110,7 +234,33 @@ export function versionEntry(
 		threshold: artifact.threshold,
 		calibration: artifact.calibration,
 		gate,
+		...(candidate.promotion ? { promotion: candidate.promotion } : {}),
 	};
+}
+
+/**
+ * Refuses what `promote` must never do; returns the entry and whether the
+ * champion is already `version` (nothing to write).
+ */
+export function checkPromotion(
+	found: ModelVersion | undefined,
+	version: string,
+	current: string | null,
+	options: PromoteOptions = {},
+): { entry: ModelVersion; already: boolean } {
+	const entry = found;
+	if (!entry)
+		throw new ModelInputError(`registry: no model version ${version}`);
+	if (entry.status !== "approved")
+		throw new ModelInputError(
+			`registry: ${version} was ${entry.status} (${entry.reason ?? "by the gate"}) and cannot become champion`,
+		);
+	if (current === version) return { entry, already: true };
+	if (options.ifChampion !== undefined && options.ifChampion !== current)
+		throw new ChampionMovedError(
+			`registry: the champion is ${current ?? "none"}, not ${options.ifChampion ?? "none"} as when ${version} was compared with it; not promoting ${version}`,
+		);
+	return { entry, already: false };
 }
 
 export class LocalModelRegistry implements ModelRegistry {
@@ -145,6 +295,9 @@ export class LocalModelRegistry implements ModelRegistry {
 	register(candidate: RegistryCandidate): Promise<ModelVersion> {
 		return this.exclusive(async () => {
 			const index = await this.read();
+			// One version per training run: a retried Train gets the first one back.
+			const prior = index.versions.find((v) => v.runId === candidate.runId);
+			if (prior) return prior;
 			const version = versionName(index.versions.length + 1);
 			const { artifact, evaluation } = candidate;
 			const entry = versionEntry(version, candidate);
@@ -155,7 +308,7 @@ export class LocalModelRegistry implements ModelRegistry {
 				evaluation,
 			);
 			await writeJsonAtomic(this.indexPath, {
-				champion: entry.status === "approved" ? version : index.champion,
+				champion: index.champion,
 				versions: [...index.versions, entry],
 			} satisfies RegistryFile);
 			return entry;
@@ -164,6 +317,10 @@ export class LocalModelRegistry implements ModelRegistry {
 
 	async get(version: string): Promise<ModelVersion | undefined> {
 		return (await this.read()).versions.find((v) => v.version === version);
+	}
+
+	async forRun(runId: string): Promise<ModelVersion | undefined> {
+		return (await this.read()).versions.find((v) => v.runId === runId);
 	}
 
 	async list(): Promise<ModelVersion[]> {
@@ -177,16 +334,16 @@ export class LocalModelRegistry implements ModelRegistry {
 			: index.versions.find((v) => v.version === index.champion);
 	}
 
-	promote(version: string): Promise<ModelVersion> {
+	promote(version: string, options?: PromoteOptions): Promise<ModelVersion> {
 		return this.exclusive(async () => {
 			const index = await this.read();
-			const entry = index.versions.find((v) => v.version === version);
-			if (!entry)
-				throw new ModelInputError(`registry: no model version ${version}`);
-			if (entry.status !== "approved")
-				throw new ModelInputError(
-					`registry: ${version} was ${entry.status} by the gate and cannot become champion`,
-				);
+			const { entry, already } = checkPromotion(
+				index.versions.find((v) => v.version === version),
+				version,
+				index.champion,
+				options,
+			);
+			if (already) return entry;
 			await writeJsonAtomic(this.indexPath, {
 				...index,
 				champion: version,

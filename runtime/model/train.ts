@@ -17,6 +17,13 @@
  *     (the evaluation's calibrationCheck shows mean probability vs churn rate
  *     on test).
  * Both fits run in parallel (fitMany, worker threads) to use both cores.
+ *
+ * Promotion (docs/models.md, "Promotion"): the current champion scores the
+ * same test rows, and the candidate is approved only if it passes the
+ * absolute gate and beats the champion by the margin. Registering never
+ * moves the champion; the pipeline promotes in MarkSucceeded. A second call
+ * for a run id the registry already has (a retried Train) returns that
+ * version without fitting again.
  */
 import { ModelInputError } from "../errors.ts";
 import { EXPERIMENTS, type ExperimentId } from "../features/feature-sets.ts";
@@ -29,8 +36,8 @@ import {
 	predictWithArtifact,
 } from "./artifact.ts";
 import { calibrate, fitPlattOnLogOdds } from "./calibration.ts";
-import { evaluateCandidate } from "./evaluate.ts";
-import { fitMany } from "./learners/index.ts";
+import { evaluateCandidate, testMetrics } from "./evaluate.ts";
+import { fitMany, loadModel } from "./learners/index.ts";
 import {
 	buildMatrix,
 	checkFeatures,
@@ -39,10 +46,14 @@ import {
 	labelsOf,
 } from "./matrix.ts";
 import {
+	DEFAULT_GATE,
+	DEFAULT_PROMOTION_MARGIN,
 	type GateDecision,
 	gateDecision,
 	type ModelRegistry,
 	type ModelVersion,
+	type PromotionDecision,
+	promotionDecision,
 } from "./registry.ts";
 import { modelSplits } from "./split.ts";
 import { chooseThreshold } from "./threshold.ts";
@@ -51,8 +62,15 @@ import type { Algorithm, FittedModel } from "./types.ts";
 export interface TrainOptions {
 	runId: string;
 	registry: ModelRegistry;
-	/** Promotion gate on test PR-AUC (default 0.70). */
+	/** Absolute gate on test PR-AUC (default DEFAULT_GATE, 0.70). */
 	gate?: number;
+	/** Margin over the champion's PR-AUC on the same test rows (default DEFAULT_PROMOTION_MARGIN). */
+	promotionMargin?: number;
+	/**
+	 * The champion to beat: the version the run planned with (null: none).
+	 * Undefined: the registry's champion now.
+	 */
+	champion?: string | null;
 	/** Split and model seed (default 42). */
 	seed?: number;
 	/** Recall the threshold must reach on the held-out rows (default 0.70). */
@@ -70,6 +88,10 @@ export interface TrainResult {
 	artifact: ModelArtifact;
 	evaluation: Evaluation;
 	gate: GateDecision;
+	/** The comparison with the champion (absent on a version registered before it existed). */
+	promotion?: PromotionDecision;
+	/** The run had registered this version already (a retried Train): nothing was fitted. */
+	reused: boolean;
 	/** The production (full-train) model, ready to score. */
 	model: FittedModel;
 	/** Wall-clock seconds per phase. */
@@ -90,6 +112,8 @@ export async function trainAndRegister(
 	options: TrainOptions,
 ): Promise<TrainResult> {
 	const t0 = now();
+	const prior = await options.registry.forRun(options.runId);
+	if (prior) return reuse(options.registry, prior, t0);
 	const seed = options.seed ?? 42;
 	const experiment = options.experiment ?? "E5_full";
 	const algorithm = options.algorithm ?? "xgboost";
@@ -176,13 +200,21 @@ export async function trainAndRegister(
 		{ y: yHold, proba: holdProba },
 		threshold.threshold,
 	);
-	const gate = gateDecision(evaluation.metrics, options.gate ?? 0.7);
+	const gate = gateDecision(evaluation.metrics, options.gate ?? DEFAULT_GATE);
+	const promotion = await compareWithChampion(
+		options,
+		gold,
+		split.test,
+		yTest,
+		evaluation.metrics.pr_auc,
+	);
 	const t4 = now();
 
 	const version = await options.registry.register({
 		artifact,
 		evaluation,
 		gate,
+		promotion,
 		runId: options.runId,
 	});
 	const t5 = now();
@@ -191,6 +223,8 @@ export async function trainAndRegister(
 		artifact,
 		evaluation,
 		gate,
+		promotion,
+		reused: false,
 		model: fullModel,
 		timings: {
 			prepare: t1 - t0,
@@ -199,6 +233,78 @@ export async function trainAndRegister(
 			evaluate: t4 - t3,
 			register: t5 - t4,
 			total: t5 - t0,
+		},
+	};
+}
+
+/**
+ * The champion's PR-AUC on the candidate's test rows, scored with its own
+ * artifact (preprocessing, calibration), and the decision. A champion that
+ * cannot score these rows (a feature gold no longer has) leaves the
+ * candidate to the gate, and the reason says so.
+ */
+async function compareWithChampion(
+	options: TrainOptions,
+	gold: Table,
+	testRows: number[],
+	yTest: Uint8Array,
+	candidateValue: number,
+): Promise<PromotionDecision> {
+	const margin = options.promotionMargin ?? DEFAULT_PROMOTION_MARGIN;
+	const champion =
+		options.champion !== undefined
+			? options.champion
+			: ((await options.registry.champion())?.version ?? null);
+	if (champion === null)
+		return promotionDecision(candidateValue, null, null, margin);
+	let artifact: ModelArtifact;
+	try {
+		artifact = await options.registry.loadArtifact(champion);
+		checkFeatures(gold, artifact.features);
+	} catch (e) {
+		if (!(e instanceof ModelInputError)) throw e;
+		return promotionDecision(candidateValue, champion, null, margin, e.message);
+	}
+	const { proba } = predictWithArtifact(
+		artifact,
+		loadModel(artifact.model),
+		gold,
+		testRows,
+	);
+	const championValue = testMetrics(
+		yTest,
+		proba,
+		artifact.threshold.threshold,
+	).pr_auc;
+	return promotionDecision(candidateValue, champion, championValue, margin);
+}
+
+/** A retried Train: the version its first attempt registered, loaded as a result. */
+async function reuse(
+	registry: ModelRegistry,
+	version: ModelVersion,
+	t0: number,
+): Promise<TrainResult> {
+	const [artifact, evaluation] = await Promise.all([
+		registry.loadArtifact(version.version),
+		registry.loadEvaluation(version.version),
+	]);
+	const total = now() - t0;
+	return {
+		version,
+		artifact,
+		evaluation,
+		gate: version.gate,
+		promotion: version.promotion,
+		reused: true,
+		model: loadModel(artifact.model),
+		timings: {
+			prepare: 0,
+			fit: 0,
+			calibrate: 0,
+			evaluate: 0,
+			register: total,
+			total,
 		},
 	};
 }

@@ -50,6 +50,7 @@ export function awsPlatform(env: Env = process.env): Platform {
 		tagsFor: lakeObjectTags,
 	});
 	const topicArn = env[PLATFORM_ENV.alertTopicArn];
+	const siteBucket = env[PLATFORM_ENV.siteBucket];
 	const scratchDir = join(tmpdir(), "spanishgas-scratch");
 	return {
 		store,
@@ -68,6 +69,9 @@ export function awsPlatform(env: Env = process.env): Platform {
 					stage: env[PLATFORM_ENV.stackName] ?? "dev",
 				})
 			: new LogAlerts((line) => rootLogger.warn("alert", line)),
+		...(siteBucket
+			? { siteStore: new S3ObjectStore({ bucket: siteBucket, client: s3 }) }
+			: {}),
 		scratchDir,
 	};
 }

@@ -32,6 +32,8 @@ export interface ExecuteOptions {
 	/** Run the experiment ladder beside Train (default true; docs/models.md "Experiments"). */
 	ladder?: boolean;
 	gate?: number;
+	/** Margin over the champion's test PR-AUC (default RUN_DEFAULTS.promotionMargin; docs/models.md "Promotion"). */
+	promotionMargin?: number;
 	seed?: number;
 	/** Judgement thresholds of the quality contracts (defaults: DEFAULT_TOLERANCES). */
 	quality?: RunInput["quality"];
@@ -143,6 +145,7 @@ export async function executeRun(o: ExecuteOptions): Promise<ExecuteResult> {
 		mode: o.mode ?? RUN_DEFAULTS.mode,
 		shardCount: o.shardCount ?? RUN_DEFAULTS.shardCount,
 		gate: o.gate ?? RUN_DEFAULTS.gate,
+		promotionMargin: o.promotionMargin ?? RUN_DEFAULTS.promotionMargin,
 		seed: o.seed ?? RUN_DEFAULTS.seed,
 		...(o.quality ? { quality: o.quality } : {}),
 		...(o.drift && Object.keys(o.drift).length > 0 ? { drift: o.drift } : {}),
@@ -166,8 +169,22 @@ export async function executeRun(o: ExecuteOptions): Promise<ExecuteResult> {
 			onEvent: o.onEvent,
 			signal: o.signal,
 		});
-	} catch {
+	} catch (e) {
 		ok = false;
+		// The local twin of the execution-status reconciler: an execution that
+		// failed without MarkFailed marking the run (MarkFailed itself failed)
+		// must not leave it started. A no-op on a run already finished.
+		if (!o.signal?.aborted)
+			await manifest
+				.fail(runId, {
+					name: "ExecutionFailed",
+					message: `the state machine failed without marking the run: ${(e as Error).message}`,
+				})
+				.catch((fe: unknown) =>
+					rootLogger
+						.child({ runId })
+						.error("could not mark the failed run", { error: String(fe) }),
+				);
 	} finally {
 		if (o.signal?.aborted) {
 			aborted = true;

@@ -56,7 +56,7 @@ function numberFrom(
 /** The run settings an execution starts with. */
 export function runDefaults(
 	env: Env = process.env,
-): Pick<RunInput, "mode" | "shardCount" | "gate" | "seed"> {
+): Pick<RunInput, "mode" | "shardCount" | "gate" | "promotionMargin" | "seed"> {
 	return {
 		mode: RUN_DEFAULTS.mode,
 		shardCount: numberFrom(
@@ -72,6 +72,13 @@ export function runDefaults(
 			RUN_DEFAULTS.gate,
 			(n) => n >= 0 && n <= 1,
 			"a PR-AUC between 0 and 1",
+		),
+		promotionMargin: numberFrom(
+			env,
+			RUN_ENV.promotionMargin,
+			RUN_DEFAULTS.promotionMargin,
+			(n) => n >= 0 && n <= 1,
+			"a PR-AUC margin between 0 and 1",
 		),
 		seed: numberFrom(
 			env,

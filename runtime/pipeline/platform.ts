@@ -18,6 +18,11 @@ export interface Platform {
 	manifest: RunManifest;
 	registry: ModelRegistry;
 	alerts: Alerts;
+	/**
+	 * Where the report site is served from (AWS: the site bucket); absent: the
+	 * lake itself (locally the site is <data>/reports/site/).
+	 */
+	siteStore?: ObjectStore;
 	/** Where a stage gets a folder of its own for files native readers need on disk (raw inputs fetched from S3). */
 	scratchDir: string;
 	/** The run's JSON-lines metrics file (embedded default); undefined where stdout is the sink (Lambda). */

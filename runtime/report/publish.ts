@@ -1,16 +1,25 @@
 /**
  * publishReport: the PublishReport stage's work — export the run's report
  * tables, build the Evidence site offline and upload it into the site store
- * (locally a LocalObjectStore on data/ under "reports/site/"; in AWS the
- * private report bucket behind CloudFront).
+ * under the run's own prefix, reports/runs/<runId>/site/ (locally a
+ * LocalObjectStore on data/; in AWS the private report bucket behind
+ * CloudFront). switchLiveSite, in MarkSucceeded, then makes that copy the
+ * live site (docs/run-lifecycle.md, "Promotion and publication"): a run that
+ * fails after PublishReport leaves the previous run's site live.
  */
-import { mkdir, readFile, rm } from "node:fs/promises";
-import { extname, join } from "node:path";
+import { lstat, mkdir, readFile, rename, rm, symlink } from "node:fs/promises";
+import { dirname, extname, join, relative } from "node:path";
 import type { ObjectStore } from "../io/object-store.ts";
 import { buildReportSite, siteStats } from "./build.ts";
 import { exportReportData, type ReportDeps } from "./export.ts";
 
+/** Where the live site is served from in the lake (local) — the site bucket's root in AWS. */
 export const DEFAULT_SITE_PREFIX = "reports/site/";
+
+/** Where a run's site is built to before MarkSucceeded makes it live. */
+export function runSitePrefix(runId: string): string {
+	return `reports/runs/${runId}/site/`;
+}
 
 export interface PublishDeps extends ReportDeps {
 	/** A local folder for the export and the build (emptied of what this call writes). */
@@ -144,7 +153,8 @@ export interface PublishPlatform {
 /**
  * The PublishReport stage's publisher (a `ReportPublisher` of
  * runtime/pipeline/handlers.ts): publishes the run's site into the lake
- * under "reports/site/" unless another site store or prefix is given.
+ * under its per-run prefix (runSitePrefix) unless another site store or
+ * prefix is given; MarkSucceeded switches the live site to it.
  */
 export function reportPublisher(
 	o: {
@@ -165,10 +175,105 @@ export function reportPublisher(
 			runId: run.runId,
 			scratchDir: p.scratchDir,
 			siteStore: o.siteStore ?? p.store,
-			sitePrefix: o.sitePrefix ?? DEFAULT_SITE_PREFIX,
+			sitePrefix: o.sitePrefix ?? runSitePrefix(run.runId),
 			strict: o.strict,
 			onOutput: o.onOutput,
 		});
 		return { ...r };
 	};
+}
+
+export interface LiveSwitch {
+	/** symlink: the live folder is a link swapped by one rename; copy: objects copied to the live prefix. */
+	mode: "symlink" | "copy";
+	/** Prefix of the live site in the site store. */
+	live: string;
+	/** The run's copy that is now live. */
+	from: string;
+	files: number;
+	/** Stale objects removed from the live prefix (copy mode). */
+	removed: number;
+}
+
+/**
+ * Makes run `runId`'s site (runSitePrefix) the live one; undefined when the
+ * run published none (no report publisher, --no-report). Idempotent: a
+ * retried MarkSucceeded switches again to the same site.
+ *
+ * A local folder: the live folder is a symbolic link to the run's site,
+ * replaced by rename(2) of a new link over it — atomic, so a reader sees
+ * the old site or the new one. An object store (S3): the run's objects are
+ * copied to the live prefix — assets first, HTML pages after, index.html
+ * last — and then the live objects the new site does not have are deleted
+ * (never the per-run copies under reports/runs/).
+ */
+export async function switchLiveSite(
+	siteStore: ObjectStore,
+	runId: string,
+	livePrefix = DEFAULT_SITE_PREFIX,
+): Promise<LiveSwitch | undefined> {
+	const from = runSitePrefix(runId);
+	if (!(await siteStore.exists(`${from}index.html`))) return undefined;
+	const live = normalisePrefix(livePrefix);
+	if (siteStore.localPath && live !== "") {
+		const files = (await siteStore.list(from)).length;
+		await swapLink(
+			siteStore.localPath(`${live}index.html`),
+			siteStore.localPath(`${from}index.html`),
+		);
+		return { mode: "symlink", live, from, files, removed: 0 };
+	}
+	const keys = await siteStore.list(from);
+	const rel = keys.map((k) => k.slice(from.length));
+	const copy = (p: string) =>
+		siteStore
+			.get(`${from}${p}`)
+			.then((body) =>
+				siteStore.put(`${live}${p}`, body, { contentType: contentTypeOf(p) }),
+			);
+	const isHtml = (p: string) => p.endsWith(".html");
+	await pool(
+		rel.filter((p) => !isHtml(p)),
+		16,
+		copy,
+	);
+	await pool(
+		rel.filter((p) => isHtml(p) && p !== "index.html"),
+		16,
+		copy,
+	);
+	await copy("index.html");
+	const keep = new Set(rel.map((p) => `${live}${p}`));
+	const stale = (await siteStore.list(live)).filter(
+		(k) => !keep.has(k) && !k.startsWith("reports/runs/"),
+	);
+	await pool(stale, 16, (k) => siteStore.delete(k));
+	return { mode: "copy", live, from, files: rel.length, removed: stale.length };
+}
+
+/**
+ * Points the live folder (the parent of `liveIndex`) at the run's site
+ * folder (the parent of `runIndex`) with a relative link, swapped in by one
+ * rename. A live folder that is a real directory (a site published before
+ * per-run prefixes) is moved aside first and removed after.
+ */
+async function swapLink(liveIndex: string, runIndex: string): Promise<void> {
+	const liveDir = dirname(liveIndex);
+	const target = relative(dirname(liveDir), dirname(runIndex));
+	await mkdir(dirname(liveDir), { recursive: true });
+	const tmp = `${liveDir}.next-${process.pid}-${Date.now()}`;
+	await symlink(target, tmp, "dir");
+	let aside: string | undefined;
+	try {
+		const st = await lstat(liveDir).catch(() => undefined);
+		if (st && !st.isSymbolicLink()) {
+			aside = `${liveDir}.old-${process.pid}-${Date.now()}`;
+			await rename(liveDir, aside);
+		}
+		await rename(tmp, liveDir);
+	} catch (e) {
+		await rm(tmp, { force: true });
+		throw e;
+	}
+	if (aside) await rm(aside, { recursive: true, force: true });
 }

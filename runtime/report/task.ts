@@ -7,8 +7,10 @@
  * Environment: LAKE_BUCKET (the data lake), SITE_BUCKET (the private report
  * bucket), STATE_TABLE (run manifest), REGISTRY_TABLE (model registry),
  * RUN_ID (the run to present); optional LAKE_PREFIX, SITE_PREFIX (default
- * "" — the site at the bucket's root, as CloudFront serves it), SCRATCH_DIR
- * (default the OS temp folder). AWS region and credentials come from the
+ * "" — the live site at the bucket's root, as CloudFront serves it),
+ * SCRATCH_DIR (default the OS temp folder). The task builds the run's site
+ * under reports/runs/<runId>/site/ of the site bucket; MarkSucceeded makes
+ * it live (docs/run-lifecycle.md, "Promotion and publication"). AWS region and credentials come from the
  * task role, as for every AWS SDK client.
  *
  * Prints one JSON line with the result (seconds, files, bytes, siteKey);
@@ -24,6 +26,7 @@ import {
 	type PublishDeps,
 	type PublishResult,
 	publishReport,
+	runSitePrefix,
 } from "./publish.ts";
 
 /** The task's environment (names: runtime/contract.ts PLATFORM_ENV, REPORT_TASK_ENV). */
@@ -79,8 +82,9 @@ export function reportTaskDeps(env: TaskEnv): PublishDeps {
 		runId: c.runId,
 		scratchDir: c.scratchDir,
 		siteStore,
-		// The site store's own prefix places the site (SITE_PREFIX).
-		sitePrefix: "",
+		// Under the run's own prefix (of SITE_PREFIX); MarkSucceeded makes it
+		// live (docs/run-lifecycle.md, "Promotion and publication").
+		sitePrefix: runSitePrefix(c.runId),
 		onOutput: (line) => process.stderr.write(`${line}\n`),
 	};
 }

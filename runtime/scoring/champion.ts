@@ -31,6 +31,17 @@ export async function loadChampion(
 	return { version, artifact, model: loadModel(artifact.model) };
 }
 
+/** A given version (the run's planned one), loaded; undefined when the registry has no such version. */
+export async function loadVersion(
+	registry: ModelRegistry,
+	name: string,
+): Promise<LoadedModel | undefined> {
+	const version = await registry.get(name);
+	if (!version) return undefined;
+	const artifact = await registry.loadArtifact(version.version);
+	return { version, artifact, model: loadModel(artifact.model) };
+}
+
 export interface ScoringResult {
 	modelVersion: string;
 	/** customer_id, churn_proba, churn_pred, risk_tier, expected_monthly_loss, model_version (+ top drivers for a tree model). */

@@ -389,7 +389,14 @@ export function describeStack(
 					STACK_NAME: stack,
 					SHARD_COUNT: String(cfg.json("shardCount")),
 					PROMOTION_GATE: String(cfg.json("promotionGate")),
+					PROMOTION_MARGIN: String(cfg.json("promotionMargin") ?? 0.005),
 					SEED: String(cfg.json("seed")),
+					...(stage === "MarkSucceeded" || stage === "MarkFailed"
+						? {
+								SITE_BUCKET: run.byName(T.bucket, "-report-content").state
+									.bucket,
+							}
+						: {}),
 				});
 				expect(fn.inputs.tags.environment).toBe(stack);
 			}
@@ -525,8 +532,25 @@ export function describeStack(
 					}
 				}
 			};
+			const siteArn = run.byName(T.bucket, "-report-content").state.arn;
+			const onSite = (st: PolicyDocument["Statement"][number]) =>
+				asArray(st.Resource).some((r) => r.startsWith(siteArn));
+			// MarkSucceeded switches the live site, MarkFailed switches it back
+			// (docs/run-lifecycle.md): they alone hold site-bucket grants, on it only.
+			const SITE_SWITCHERS: readonly string[] = ["MarkSucceeded", "MarkFailed"];
 			for (const stage of LAMBDA_STAGES) {
-				const doc = stagePolicy(stage);
+				const full = stagePolicy(stage);
+				const siteStatements = full.Statement.filter(onSite);
+				if (SITE_SWITCHERS.includes(stage)) {
+					expect(siteStatements.length, stage).toBeGreaterThan(0);
+					for (const st of siteStatements)
+						for (const r of asArray(st.Resource))
+							expect([siteArn, `${siteArn}/*`], stage).toContain(r);
+				} else expect(siteStatements, stage).toEqual([]);
+				const doc = {
+					...full,
+					Statement: full.Statement.filter((st) => !onSite(st)),
+				};
 				check(stage, doc, STAGE_ACCESS[stage]);
 				// Own log group only.
 				const logs = doc.Statement.find((s) => s.Sid === "OwnLogs");
@@ -709,24 +733,10 @@ export function describeStack(
 			expect(deployed).toEqual(expected);
 			// Every Lambda task state points at that stage's deployed function.
 			const states = deployed.States as Record<string, Json>;
-			// Wherever the stage's state sits: top level, the Map, or a Parallel branch (Train, Ladder).
-			const find = (
-				all: Record<string, Json>,
-				name: string,
-			): Json | undefined => {
-				if (all[name]) return all[name];
-				for (const st of Object.values(all))
-					for (const inner of [
-						...((st.Branches ?? []) as Json[]),
-						...(st.ItemProcessor ? [st.ItemProcessor] : []),
-					]) {
-						const hit = find(inner.States as Record<string, Json>, name);
-						if (hit) return hit;
-					}
-				return undefined;
-			};
-			for (const stage of LAMBDA_STAGES)
-				expect(find(states, stage)?.Resource, stage).toBe(arns[stage]);
+			for (const stage of LAMBDA_STAGES) {
+				const state = findTaskState(states, stage) ?? {};
+				expect(state.Resource, stage).toBe(arns[stage]);
+			}
 			expect(states.PublishReport.Resource).toBe(
 				"arn:aws:states:::ecs:runTask.sync",
 			);
@@ -1422,4 +1432,23 @@ export function describeStack(
 					).toBe(true);
 		});
 	});
+}
+
+/**
+ * A Task state by name anywhere in a definition's States: top level, a Map's
+ * ItemProcessor, a Parallel state's branches (Train and Ladder run in one).
+ */
+function findTaskState(states: Json, name: string): Json | undefined {
+	if (states[name]) return states[name];
+	for (const st of Object.values(states) as Json[]) {
+		const inner = [
+			...(st.ItemProcessor ? [st.ItemProcessor.States] : []),
+			...((st.Branches ?? []) as Json[]).map((b) => b.States),
+		];
+		for (const s of inner) {
+			const found = findTaskState(s, name);
+			if (found) return found;
+		}
+	}
+	return undefined;
 }

@@ -1,13 +1,14 @@
 /**
- * Drift: compares this batch's features and scores with the champion's
- * training population (KS tests, runtime/monitoring/drift.ts). The run that
- * trained the champion writes the reference; later runs compare against it
- * and raise drift_detected.
+ * Drift: compares this batch's features and scores with the training
+ * population of the version that scored the run (plannedVersion; KS tests,
+ * runtime/monitoring/drift.ts). The run that trained it writes the
+ * reference; later runs compare against it and raise drift_detected.
  */
 import {
 	BASE_ACCESS,
 	defineStage,
 	NoChampionError,
+	plannedVersion,
 	type RunState,
 	type StagePlatform,
 } from "./stage.ts";
@@ -39,7 +40,8 @@ export const Drift = defineStage({
 			"../../monitoring/drift.ts"
 		);
 		const { readTable } = await import("./lake-tables.ts");
-		const champion = await p.registry.champion();
+		const planned = plannedVersion(s);
+		const champion = planned ? await p.registry.get(planned) : undefined;
 		if (!champion)
 			throw new NoChampionError(
 				"drift needs the champion's reference, and no model is approved",
@@ -59,6 +61,7 @@ export const Drift = defineStage({
 		);
 		const current = driftReference(gold, champion.features, scores);
 		const refKey = lakeKeys.driftReference(champion.version);
+		// The scored table must come from the same version (a retried Score cannot have changed it).
 		if (!(await p.store.exists(refKey))) {
 			// The reference is the population the champion was trained on: written by
 			// the run that trained it, compared against by every later run.

@@ -1,6 +1,8 @@
 /**
  * PlanModel: decides whether this run trains a candidate or scores with the
- * champion (mode auto: train only when no model is approved yet).
+ * champion (mode auto: train only when no model is approved yet), and pins
+ * that champion: a candidate must beat it, and it scores the run unless an
+ * approved candidate does (plannedVersion in stage.ts).
  */
 import {
 	BASE_ACCESS,

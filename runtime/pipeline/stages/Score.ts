@@ -1,13 +1,15 @@
 /**
- * Score: scores every gold customer with the champion, assigns risk tiers
- * and, for a tree champion, writes the per-customer TreeSHAP contributions
- * and the feature importance (runtime/scoring/).
+ * Score: scores every gold customer with the run's planned version
+ * (plannedVersion: the approved candidate, else the champion PlanModel
+ * pinned), assigns risk tiers and, for a tree model, writes the per-customer
+ * TreeSHAP contributions and the feature importance (runtime/scoring/).
  */
 import type { Table } from "../../io/tables.ts";
 import {
 	BASE_ACCESS,
 	defineStage,
 	NoChampionError,
+	plannedVersion,
 	type RunState,
 	type StagePlatform,
 } from "./stage.ts";
@@ -32,7 +34,7 @@ export const Score = defineStage({
 		timeoutSeconds: 7200,
 	},
 	async run(s: RunState, p: StagePlatform) {
-		const { loadChampion } = await import("../../scoring/champion.ts");
+		const { loadVersion } = await import("../../scoring/champion.ts");
 		const {
 			contributionsTable,
 			explainCustomers,
@@ -43,7 +45,8 @@ export const Score = defineStage({
 			"../../scoring/score.ts"
 		);
 		const { readTable, saveTable } = await import("./lake-tables.ts");
-		const champion = await loadChampion(p.registry);
+		const planned = plannedVersion(s);
+		const champion = planned && (await loadVersion(p.registry, planned));
 		if (!champion)
 			throw new NoChampionError(
 				"no approved model is registered yet, so nothing can score this batch: the candidate was rejected by the promotion gate (see the Train stage). Small batches rarely reach it; for a trial run lower it with --gate.",

@@ -115,7 +115,13 @@ export interface RunInput {
 	/** auto: train when there is no champion, otherwise score with it. */
 	mode: "auto" | "train" | "score";
 	shardCount: number;
+	/** Absolute gate on the candidate's test PR-AUC (default DEFAULT_GATE of runtime/model/registry.ts). */
 	gate: number;
+	/**
+	 * How much the candidate's test PR-AUC must beat the champion's on the
+	 * same rows (default DEFAULT_PROMOTION_MARGIN; docs/models.md "Promotion").
+	 */
+	promotionMargin?: number;
 	seed: number;
 	/** Judgement thresholds of the quality contracts (defaults: DEFAULT_TOLERANCES, docs/data-quality.md). */
 	quality?: Partial<QualityTolerances>;
@@ -153,6 +159,7 @@ export interface BronzeOutput {
 }
 export interface PlanOutput {
 	action: "train" | "score";
+	/** The champion when the run planned: what a candidate must beat, and what scores if none is approved. */
 	champion: string | null;
 }
 
@@ -164,6 +171,16 @@ export interface RunState extends RunInput {
 	plan?: PlanOutput;
 	train?: TrainOutput;
 	error?: { Error: string; Cause: string };
+}
+
+/**
+ * The model version that scores this run (Score, Drift): decided by
+ * PlanModel and Train, read from the state — never "the champion now",
+ * which a concurrent run may have moved.
+ */
+export function plannedVersion(s: RunState): string | null {
+	if (s.train) return s.train.scoringVersion;
+	return s.plan?.champion ?? null;
 }
 
 export type StageCounts = Pick<StageRecord, "rows" | "faults" | "detail">;
