@@ -11,7 +11,7 @@ export interface RawLocation {
 	column?: string;
 }
 
-/** Input that violates the raw contract (DATA_SPEC §1). Permanent. */
+/** Input that violates the raw contract (docs/data-contract.md §1). Permanent. */
 export class RawContractError extends Error {
 	override readonly name = "RawContractError";
 	constructor(
@@ -39,7 +39,7 @@ export interface QualityViolation {
 	reason?: string;
 }
 
-/** A data-quality contract failed with severity "error" (DATA_SPEC §7). Permanent. */
+/** A data-quality contract failed with severity "error" (docs/data-contract.md §7). Permanent. */
 export class DataQualityError extends Error {
 	override readonly name = "DataQualityError";
 	constructor(readonly violations: QualityViolation[]) {
@@ -91,7 +91,7 @@ export class ModelInputError extends Error {
 	override readonly name = "ModelInputError";
 }
 
-/** A recommendation that would break a guardrail (DATA_SPEC §6). Permanent: a bug upstream. */
+/** A recommendation that would break a guardrail (docs/data-contract.md §6). Permanent: a bug upstream. */
 export class GuardrailError extends Error {
 	override readonly name = "GuardrailError";
 }

@@ -1,6 +1,6 @@
 /**
  * SNS and CloudWatch have no local protocol peer here, so these use
- * aws-sdk-client-mock (DESIGN.md allows it for exactly these two services).
+ * aws-sdk-client-mock (docs/architecture.md ("State") allows it for exactly these two services).
  */
 import {
 	CloudWatchClient,

@@ -582,7 +582,7 @@ describe("trigger helpers", () => {
 		expect(sfn.calls).toEqual([]);
 	});
 
-	it("missingDatasets accepts every format of DATA_SPEC §1", () => {
+	it("missingDatasets accepts every format of docs/data-contract.md §1", () => {
 		const csv = [
 			"churn_label",
 			"customer_attributes",

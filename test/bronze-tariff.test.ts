@@ -13,7 +13,7 @@ const at = (date: string, hour: number) => {
 	return { year, month, day, hour };
 };
 
-describe("tariff periods by hand (DATA_SPEC §2)", () => {
+describe("tariff periods by hand (docs/data-contract.md §2)", () => {
 	it("weekday hour edges: 7/8, 9/10, 13/14, 17/18, 21/22, 23/0", () => {
 		// 2024-01-02 is a Tuesday, 2024-01-03 a Wednesday; neither is a holiday.
 		const expected: [number, TariffPeriod][] = [

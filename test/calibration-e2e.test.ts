@@ -1,6 +1,6 @@
 /**
  * The calibration facts that only exist after the pipeline's own layers
- * (DATA_SPEC §8): mean monthly electricity and the median monthly margin per
+ * (docs/data-contract.md §8): mean monthly electricity and the median monthly margin per
  * segment, computed by bronze + silver on a generated batch with hourly data.
  * (The customer-level facts are checked on the full default population in
  * synth-calibration.test.ts.)
@@ -54,7 +54,7 @@ afterAll(async () => {
 	await rm(dir, { recursive: true, force: true });
 });
 
-describe("calibration facts after bronze + silver (DATA_SPEC §8, ±25 %)", () => {
+describe("calibration facts after bronze + silver (docs/data-contract.md §8, ±25 %)", () => {
 	it("mean monthly electricity ≈ 1,142 kWh", () => {
 		const kwh = silverMonth.array("monthly_elec_kwh") as ArrayLike<number>;
 		let sum = 0;

@@ -301,7 +301,26 @@ let peerEnv: Record<string, string> = {};
 /** What each function wrote to stderr (its CloudWatch log, on Lambda). */
 const stderrOf = new Map<string, string>();
 
-async function invoke(
+/**
+ * One invocation at a time: the audit proxy attributes each request to the
+ * function now running (currentFn), and Parallel branches (Train beside the
+ * ladder) would otherwise overlap.
+ */
+let invocations: Promise<unknown> = Promise.resolve();
+function invoke(
+	fnName: string,
+	event: unknown,
+	requestId?: string,
+): Promise<unknown> {
+	const next = invocations.then(
+		() => invokeOne(fnName, event, requestId),
+		() => invokeOne(fnName, event, requestId),
+	);
+	invocations = next.catch(() => undefined);
+	return next;
+}
+
+async function invokeOne(
 	fnName: string,
 	event: unknown,
 	/** Lambda's request id (an async retry keeps it); a new one by default. */

@@ -398,10 +398,12 @@ describe("stage runners and the task network under mocks (dev with stageRunners)
 		expect(errors).toEqual([]);
 		expect(isValid).toBe(true);
 		const states = deployed.States as Record<string, Json>;
-		expect(states.Train.Type).toBe("Parallel");
+		// Train's ECS variant is the first branch of the Parallel state it shares with the ladder.
+		const train = states.TrainParallel.Branches[0].States.Train;
+		expect(train.Type).toBe("Parallel");
 		expect(states.Silver.Type).toBe("Parallel");
 		expect(states.Gold.Resource).toBe(fn("Gold"));
-		const trainRun = states.Train.Branches[0].States.TrainRun;
+		const trainRun = train.Branches[0].States.TrainRun;
 		expect(trainRun.TimeoutSeconds).toBe(21600);
 		for (const params of [trainRun.Parameters, states.PublishReport.Parameters])
 			expect(params.NetworkConfiguration.AwsvpcConfiguration).toEqual({
@@ -539,7 +541,8 @@ describe("the default stack keeps every stage on Lambda", () => {
 		expect(doc.Statement.map((s) => s.Sid)).not.toContain("PassStageTaskRoles");
 		const states = JSON.parse(run.ofType(T.sfn)[0].inputs.definition)
 			.States as Record<string, Json>;
-		for (const s of ["Silver", "Train"]) expect(states[s].Type).toBe("Task");
+		expect(states.Silver.Type).toBe("Task");
+		expect(states.TrainParallel.Branches[0].States.Train.Type).toBe("Task");
 	}, 180_000);
 });
 

@@ -47,7 +47,7 @@ describe("xgboost learner", () => {
 		base = await train({ seed: 1, params: SMALL });
 	});
 
-	it("uses DATA_SPEC §6 defaults and scale_pos_weight = negatives/positives", async () => {
+	it("uses docs/data-contract.md §6 defaults and scale_pos_weight = negatives/positives", async () => {
 		const pos = y.reduce((s, v) => s + v, 0);
 		const full = await train({ seed: 1 });
 		expect(full.params).toMatchObject({

@@ -99,7 +99,7 @@ describe("stratified split", () => {
 });
 
 describe("fills and preprocessing", () => {
-	it("applies the DATA_SPEC §6 fills and medians learned on training rows only", () => {
+	it("applies the docs/data-contract.md §6 fills and medians learned on training rows only", () => {
 		const t = tiny();
 		const pre = fitPreprocessor(t, FEATURES, [0, 1, 2]); // train = A, B, C
 		// tenure: median of A, C (B null) = (10 + 30) / 2 = 20; row E's 1000 is not seen.

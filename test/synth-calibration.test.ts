@@ -1,5 +1,5 @@
 /**
- * Calibration facts of DATA_SPEC §8 on a generated batch, measured the way the
+ * Calibration facts of docs/data-contract.md §8 on a generated batch, measured the way the
  * pipeline will see them: intent and sentiment are recovered from the note
  * text with the NLP rules and scorer, not read from the generator's latents.
  */
@@ -330,7 +330,7 @@ describe("synthetic batch: calibration facts (20,099 customers, customer-level f
 
 	it("mean monthly electricity and median monthly margin per segment within ± 25 %", async () => {
 		// Planned monthly use (the hourly data reproduces it, checked below) priced
-		// with the written price and cost files by the DATA_SPEC §3 P&L formulas.
+		// with the written price and cost files by the docs/data-contract.md §3 P&L formulas.
 		const plan = planBatch({ customers: DEFAULT_CUSTOMERS, seed: 42 });
 		const meanElec =
 			plan.customers.reduce(

@@ -1,5 +1,5 @@
 /**
- * Gold master (DATA_SPEC §4): one row per customer with customer_id, churn,
+ * Gold master (docs/data-contract.md §4): one row per customer with customer_id, churn,
  * as_of_date, the 56 production features, the 8 Tier-1B strings, the business
  * margin columns and descriptive columns (province_code, region,
  * residential_subtype). Every date is measured against `asOfDate`.

@@ -1,9 +1,9 @@
 /**
  * Per-customer features of the gold table that come from silver_customer
- * (DATA_SPEC §4): lifecycle (1A), behavioural (2A), sentiment (2B), compound
+ * (docs/data-contract.md §4): lifecycle (1A), behavioural (2A), sentiment (2B), compound
  * (3) and the Tier-1B strings. Flags are 0/1 numbers, never null; values that
  * are genuinely absent (no interaction, no date) stay null for the model
- * matrix to fill (DATA_SPEC §6).
+ * matrix to fill (docs/data-contract.md §6).
  */
 import type { Intent } from "../data/nlp/intent.ts";
 import {

@@ -1,5 +1,5 @@
 /**
- * Features of a customer's monthly series (DATA_SPEC §4, tiers MP core and
+ * Features of a customer's monthly series (docs/data-contract.md §4, tiers MP core and
  * MP risk, plus is_dual_fuel and the business margin columns): one pass over
  * silver_customer_month sorted by customer and month.
  *

@@ -1,5 +1,5 @@
 /**
- * Time measures of the gold layer (DATA_SPEC §4). Everything is measured
+ * Time measures of the gold layer (docs/data-contract.md §4). Everything is measured
  * against an explicit as-of date passed in by the caller, never the clock.
  */
 
@@ -43,7 +43,7 @@ export function tenureBucket(months: number | null): TenureBucket | null {
 }
 
 /**
- * Default as-of date (DATA_SPEC §4): the day after the last consumption
+ * Default as-of date (docs/data-contract.md §4): the day after the last consumption
  * timestamp, e.g. "2024-12-31T23:00:00" → "2025-01-01". The timestamp is
  * local wall-clock time, so only its date part is used.
  */

@@ -1,5 +1,5 @@
 /**
- * Feature tiers of the gold table (DATA_SPEC §4) and the experiment feature
+ * Feature tiers of the gold table (docs/data-contract.md §4) and the experiment feature
  * sets E0–E8 built from them. This file is the one place that lists them.
  */
 

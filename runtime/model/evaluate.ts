@@ -1,5 +1,5 @@
 /**
- * Test-split evaluation of a candidate (DATA_SPEC §6): metrics, PR and ROC
+ * Test-split evaluation of a candidate (docs/data-contract.md §6): metrics, PR and ROC
  * curves and a calibration check, on the calibrated probabilities and the
  * threshold the artifact scores with.
  */

@@ -1,5 +1,5 @@
 /**
- * Experiment ladder (DATA_SPEC §4, models issue item 5): every feature set
+ * Experiment ladder (docs/data-contract.md §4, docs/models.md "Experiments"): every feature set
  * E0–E8 × {logistic, CART, random forest, XGBoost}, plus the two dummy
  * baselines, trained on the 80 % train split and measured on the 20 % test
  * split (the same seeded split as the production model).

@@ -1,5 +1,5 @@
 /**
- * Gold table → model matrix (DATA_SPEC §6).
+ * Gold table → model matrix (docs/data-contract.md §6).
  *
  * 1. Fills with a meaning: "never happened" distances become 9999, missing
  *    interaction strings become "no_interaction", missing flags become 0.
@@ -7,7 +7,7 @@
  *    median imputation of numerics (+ standardisation for linear models),
  *    one-hot of categoricals with categories unseen at fit time ignored.
  * 3. A finiteness check before any learner sees the matrix: a NaN aborts the
- *    XGBoost WebAssembly process uncatchably (ENVIRONMENT.md).
+ *    XGBoost WebAssembly process uncatchably (docs/models.md, "Learners").
  */
 import { ModelInputError } from "../errors.ts";
 import {

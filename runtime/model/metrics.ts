@@ -1,5 +1,5 @@
 /**
- * Binary classification metrics with scikit-learn's definitions (DATA_SPEC §6):
+ * Binary classification metrics with scikit-learn's definitions (docs/data-contract.md §6):
  * PR-AUC is average precision (step-wise, one step per distinct score, not a
  * trapezoid), ROC-AUC counts ties as ½.
  *
@@ -198,7 +198,7 @@ export function confusion(
 }
 
 /**
- * Every test metric of DATA_SPEC §6 for scores cut at `threshold`: a row is
+ * Every test metric of docs/data-contract.md §6 for scores cut at `threshold`: a row is
  * predicted positive when score ≥ threshold. Precision, recall and F1 are 0
  * where their denominator is 0 (sklearn's zero_division=0).
  */

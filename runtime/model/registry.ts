@@ -1,5 +1,5 @@
 /**
- * Model registry (DATA_SPEC §6, models issue item 6): every candidate is
+ * Model registry (docs/data-contract.md §6, docs/models.md): every candidate is
  * registered — version, metrics, features, threshold, calibration, training
  * run id, approved/rejected and why — and a champion pointer that only
  * `promote` moves, and only to an approved version (docs/models.md,

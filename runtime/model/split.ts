@@ -1,5 +1,5 @@
 /**
- * Deterministic stratified splits (DATA_SPEC §6): 80/20 train/test, and a
+ * Deterministic stratified splits (docs/data-contract.md §6): 80/20 train/test, and a
  * 75/25 sub-split of train for threshold and calibration. Rows are ordered by
  * customer id before shuffling, so the split depends on the seed and the
  * customers only — not on the row order the gold builder happened to produce.

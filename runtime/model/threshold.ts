@@ -1,5 +1,5 @@
 /**
- * Decision threshold (DATA_SPEC §6): the highest precision among thresholds
+ * Decision threshold (docs/data-contract.md §6): the highest precision among thresholds
  * whose recall is ≥ minRecall on the held-out rows; the best F1 when none
  * reaches it. Candidates are the distinct scores, a row is predicted positive
  * when score ≥ threshold (as sklearn's precision_recall_curve). The scores

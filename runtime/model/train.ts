@@ -1,5 +1,5 @@
 /**
- * Training step (models issue item 6): the production model (E5_full,
+ * Training step (docs/models.md): the production model (E5_full,
  * XGBoost) from a gold table → evaluated, gated and registered candidate.
  *
  * Which model is deployed, and how calibration reaches it:
@@ -77,7 +77,7 @@ export interface TrainOptions {
 	minRecall?: number;
 	experiment?: ExperimentId;
 	algorithm?: Algorithm;
-	/** Hyper-parameter overrides (tests use fewer rounds); default: DATA_SPEC §6. */
+	/** Hyper-parameter overrides (tests use fewer rounds); default: docs/data-contract.md §6. */
 	params?: Record<string, number | string | boolean>;
 	/** Worker threads for the two fits (default 2). */
 	concurrency?: number;

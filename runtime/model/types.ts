@@ -26,7 +26,7 @@ export type Labels = Uint8Array;
 export interface FitOptions {
 	/** Seed for every random choice the learner makes. */
 	seed: number;
-	/** Algorithm-specific hyper-parameters overriding the defaults of DATA_SPEC §6. */
+	/** Algorithm-specific hyper-parameters overriding the defaults of docs/data-contract.md §6. */
 	params?: Record<string, number | string | boolean>;
 }
 

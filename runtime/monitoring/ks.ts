@@ -1,7 +1,7 @@
 /**
  * Two-sample Kolmogorov–Smirnov test, two-sided: a port of
  * `scipy.stats.ks_2samp` from scipy 1.17.1 (scipy/stats/_stats_py.py), so
- * statistic and p-value match scipy's (DATA_SPEC §7).
+ * statistic and p-value match scipy's (docs/data-contract.md §7).
  *
  * - method "auto": exact when both samples have at most 10,000 values, else
  *   asymptotic; an exact attempt whose p-value falls outside [0, 1] falls back

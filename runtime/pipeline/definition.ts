@@ -1,5 +1,5 @@
 /**
- * The one Amazon States Language definition (DESIGN.md "The one state
+ * The one Amazon States Language definition (docs/architecture.md "The one state
  * machine"), generated from the list of stages. AWS Step Functions runs it
  * with Lambda ARNs; the local runner runs the very same JSON with every Task
  * overridden by the in-process handler of the same name.

@@ -1,5 +1,5 @@
 /**
- * Where a run's state lives (DESIGN.md "State"): the lake, the run manifest,
+ * Where a run's state lives (docs/architecture.md "State"): the lake, the run manifest,
  * the model registry and the alerts. The handlers see only these interfaces,
  * so the same stage code runs on one machine (folder, embedded manifest,
  * local registry, alert log) and in Lambda (S3, DynamoDB, SNS + CloudWatch:

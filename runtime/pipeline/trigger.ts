@@ -131,7 +131,7 @@ export const CONSUMPTION_FILES = [".parquet", ".csv", ".csv.gz"].map(
 export const PARTS_COMPLETE_MARKER = "_SUCCESS";
 
 /**
- * Accepted file names of the six small datasets, in DATA_SPEC §1 order (the
+ * Accepted file names of the six small datasets, in docs/data-contract.md §1 order (the
  * same names as runtime/data/raw/schemas.ts DATASETS[…].files, which the
  * loader reads; kept here so the trigger Lambda does not bundle the loader).
  */

@@ -1,5 +1,5 @@
 /**
- * Retention recommendations (DATA_SPEC §6). The Recommendation record refuses
+ * Retention recommendations (docs/data-contract.md §6). The Recommendation record refuses
  * invalid states when it is built, so no code path can emit one:
  *   - a negative monthly margin always yields no_offer with a zero budget;
  *   - reason codes are never empty (and only known codes);

@@ -1,5 +1,5 @@
 /**
- * Scoring (DATA_SPEC §6): the champion scores every customer of a gold table.
+ * Scoring (docs/data-contract.md §6): the champion scores every customer of a gold table.
  * churn_proba is the calibrated probability rounded to 4 decimals; tier,
  * prediction and expected loss are computed from that rounded value, so every
  * row of the scored table can be re-derived from its own churn_proba. (Test
@@ -88,7 +88,7 @@ export function scoreCustomers(
 		risk_tier: tier,
 		expected_monthly_loss: loss,
 	};
-	// The as-of date is recorded with every output (DATA_SPEC §4).
+	// The as-of date is recorded with every output (docs/data-contract.md §4).
 	if (gold.columnNames().includes("as_of_date"))
 		columns.as_of_date = Array.from(
 			columnValues(gold, "as_of_date") as ArrayLike<unknown>,

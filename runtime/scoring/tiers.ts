@@ -1,5 +1,5 @@
 /**
- * Risk tiers of a calibrated churn probability (DATA_SPEC §6):
+ * Risk tiers of a calibrated churn probability (docs/data-contract.md §6):
  * Low < 0.40 ≤ Medium < 0.60 ≤ High < 0.80 ≤ Critical.
  */
 import { ModelInputError } from "../errors.ts";

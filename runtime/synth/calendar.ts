@@ -1,7 +1,7 @@
 /**
  * The 2024 hourly calendar (8,784 local wall-clock hours, no DST gaps) and
  * the load shapes by segment: hour-of-day × working/non-working day, with the
- * Spanish 3-period tariff split of DATA_SPEC §2 used to know, per month, which
+ * Spanish 3-period tariff split of docs/data-contract.md §2 used to know, per month, which
  * share of a customer's kWh falls in each price tier.
  */
 

@@ -1,5 +1,5 @@
 /**
- * Hourly consumption of 2024 for every customer (DATA_SPEC §1), generated in
+ * Hourly consumption of 2024 for every customer (docs/data-contract.md §1), generated in
  * native DuckDB from a per-customer parameter table. Noise is a hash of
  * (seed, customer, hour), not random(), so the output is identical for
  * a seed whatever the thread scheduling. One Parquet part per contiguous range

@@ -1,5 +1,5 @@
 /**
- * Customer-level raw files of a batch (DATA_SPEC §1), written from the plan
+ * Customer-level raw files of a batch (docs/data-contract.md §1), written from the plan
  * with the stated faults: price rows with an empty customer_id, zero or
  * missing prices, several interactions per customer.
  */

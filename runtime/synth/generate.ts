@@ -1,5 +1,5 @@
 /**
- * `generateBatch`: a complete raw batch in the raw schema of DATA_SPEC §1,
+ * `generateBatch`: a complete raw batch in the raw schema of docs/data-contract.md §1,
  * deterministic for a seed. Customer-level files come from the plan
  * (population.ts); hourly consumption is streamed to Parquet parts by DuckDB.
  */

@@ -1,7 +1,7 @@
 /**
  * Spanish provinces (INE code, autonomous community, relative population) and
  * the ones treated as high-competition markets. The three largest urban markets
- * hold ≈ 32 % of customers, matching the competition split of DATA_SPEC §8.
+ * hold ≈ 32 % of customers, matching the competition split of docs/data-contract.md §8.
  */
 
 export interface Province {

@@ -1,7 +1,7 @@
 /**
  * The synthetic population, drawn in causal order: (1) each customer's
  * circumstances — lifecycle, consumption pattern, price history; (2) churn
- * from a calibrated logistic function of those circumstances (DATA_SPEC §8);
+ * from a calibrated logistic function of those circumstances (docs/data-contract.md §8);
  * (3) the observable traces consistent with both (CRM notes). Raw files and
  * hourly consumption are written from this plan by the writers.
  */
@@ -75,7 +75,7 @@ export interface PlanOptions {
 	drift?: number;
 }
 
-// ---------------------------------------------------------------- reference mix (DATA_SPEC §8)
+// ---------------------------------------------------------------- reference mix (docs/data-contract.md §8)
 
 const SEGMENT_WEIGHTS = [18_090, 1_832, 177]; // Residential, SME, Corporate
 const CHANNELS = [
@@ -105,7 +105,7 @@ const TENURE_DAYS: readonly [number, number][] = [
 /** share of renewals within 3 months (days 2–91) vs later (92–330) */
 const RENEWAL_SOON_SHARE = 0.22;
 
-/** Target median monthly margin per segment (€), DATA_SPEC §8. */
+/** Target median monthly margin per segment (€), docs/data-contract.md §8. */
 export const MEDIAN_MARGIN_TARGET: Record<Segment, number> = {
 	Residential: 6.8,
 	SME: 11.4,
@@ -213,7 +213,7 @@ export const CHURN_COEF = {
 	levelBumpWidth: 0.45,
 } as const;
 
-/** P(has an interaction | churn) and the tone of the latest note, from DATA_SPEC §8 counts. */
+/** P(has an interaction | churn) and the tone of the latest note, from docs/data-contract.md §8 counts. */
 const P_INTERACTION = { churn: 1_098 / 2_002, stay: 5_322 / 18_097 };
 const TONE_WEIGHTS: Record<
 	"churn" | "stay",
@@ -782,7 +782,7 @@ function drawTopic(
 
 /**
  * Bisection on the segment's tier-1 price level so the median of the monthly
- * total margin (DATA_SPEC §3 formulas on the planned kWh, tier split from the
+ * total margin (docs/data-contract.md §3 formulas on the planned kWh, tier split from the
  * load shape) equals the target.
  */
 function solvePriceLevel(

@@ -1,5 +1,5 @@
 /**
- * bronze_customer_month (DATA_SPEC §2): the customer-month consumption
+ * bronze_customer_month (docs/data-contract.md §2): the customer-month consumption
  * aggregate with the customer's province, prices joined on (customer_id,
  * month of pricing_date) and costs on (province_code = province, month).
  * Prices stay raw (0 stays 0, missing stays null): silver imputes.

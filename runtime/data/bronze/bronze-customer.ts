@@ -1,5 +1,5 @@
 /**
- * bronze_customer (DATA_SPEC §2): one row per customer of churn_label, joined
+ * bronze_customer (docs/data-contract.md §2): one row per customer of churn_label, joined
  * with attributes, contracts and the latest interaction. The reference system
  * kept the *first* interaction; we keep the latest by date (ties: the last
  * record in file order) and count the others.

@@ -1,5 +1,5 @@
 /**
- * Hourly consumption → customer-month aggregation (DATA_SPEC §2), run by
+ * Hourly consumption → customer-month aggregation (docs/data-contract.md §2), run by
  * native DuckDB per shard so the hourly rows never enter JavaScript.
  *
  * Readings are summed as integer micro-units (round(kWh × 10⁶)): integer sums
@@ -191,7 +191,7 @@ const YEAR_START = `TIMESTAMP '${CONSUMPTION_YEAR}-01-01 00:00:00'`;
 const YEAR_END = `TIMESTAMP '${CONSUMPTION_YEAR + 1}-01-01 00:00:00'`;
 const hourOf = (ts: string) => `epoch_us(${ts}) // ${HOUR_US}`;
 /**
- * Timestamps are local wall-clock (README data contract): when daylight saving
+ * Timestamps are local wall-clock (docs/data-contract.md §1.1): when daylight saving
  * time ends (last Sunday of October, 03:00 → 02:00) the hour 02:00 occurs
  * twice, so two rows there are two real hours, not a duplicate; the spring
  * hour 02:00 (last Sunday of March) does not exist.

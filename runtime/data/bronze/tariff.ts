@@ -1,5 +1,5 @@
 /**
- * The Spanish 3-period electricity tariff split (DATA_SPEC §2), as a TS
+ * The Spanish 3-period electricity tariff split (docs/data-contract.md §2), as a TS
  * function for small data and tests, and as the SQL expression the hourly
  * aggregation runs in DuckDB. The two are tested against each other.
  */

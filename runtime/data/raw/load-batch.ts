@@ -1,6 +1,6 @@
 /**
  * `loadRawBatch`: find, parse and validate the 7 datasets of a raw batch
- * (DATA_SPEC §1). The six small ones become arquero tables with typed columns
+ * (docs/data-contract.md §1). The six small ones become arquero tables with typed columns
  * (customer_id trimmed string, numbers, 0/1 flags, "YYYY-MM-DD" dates); the
  * hourly consumption is only located and schema-checked. Every violation is a
  * RawContractError naming file, 1-based data row and column; absorbed faults

@@ -1,5 +1,5 @@
 /**
- * The raw contract (DATA_SPEC §1) of the six small datasets: file name,
+ * The raw contract (docs/data-contract.md §1) of the six small datasets: file name,
  * accepted formats and the required columns with their field kinds. Extra
  * columns in a file are ignored.
  */

@@ -1,5 +1,5 @@
 /**
- * Silver layer (DATA_SPEC §3): bronze_customer → silver_customer (segment,
+ * Silver layer (docs/data-contract.md §3): bronze_customer → silver_customer (segment,
  * subtype, English channel, intent and sentiment of the latest interaction)
  * and bronze_customer_month → silver_customer_month (imputed prices, segment,
  * monthly P&L). Rows come out sorted by customer_id (and month).

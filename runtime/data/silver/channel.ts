@@ -1,5 +1,5 @@
 /**
- * Sales-channel translation (DATA_SPEC §3). Matching ignores case, spaces,
+ * Sales-channel translation (docs/data-contract.md §3). Matching ignores case, spaces,
  * underscores and hyphens, so "Presencial Comercial", " presencial_comercial "
  * and "PRESENCIAL-COMERCIAL" are the same label.
  */

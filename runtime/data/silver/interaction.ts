@@ -1,5 +1,5 @@
 /**
- * Latest-interaction enrichment (DATA_SPEC §5): intent and sentiment of the
+ * Latest-interaction enrichment (docs/data-contract.md §5): intent and sentiment of the
  * summary of each customer's latest interaction. The NLP itself lives in
  * runtime/data/nlp; this module only decides who has an interaction and
  * scores every summary in one batch call.

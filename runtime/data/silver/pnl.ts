@@ -1,5 +1,5 @@
 /**
- * Monthly P&L per customer-month (DATA_SPEC §3). Missing inputs count as 0,
+ * Monthly P&L per customer-month (docs/data-contract.md §3). Missing inputs count as 0,
  * so every output is a finite number.
  */
 

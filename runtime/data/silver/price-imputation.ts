@@ -1,5 +1,5 @@
 /**
- * Price imputation (DATA_SPEC §3). A price is missing when it is null or not
+ * Price imputation (docs/data-contract.md §3). A price is missing when it is null or not
  * positive (0 counts as missing; a negative tariff is treated the same way).
  * Only missing prices whose matching consumption is > 0 are imputed — a month
  * with no consumption in that tier is never billed, so its price is left as

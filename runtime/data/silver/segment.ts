@@ -1,4 +1,4 @@
-/** Customer segment and residential subtype (DATA_SPEC §3). */
+/** Customer segment and residential subtype (docs/data-contract.md §3). */
 
 export type Segment = "Residential" | "SME" | "Corporate";
 export type ResidentialSubtype = "Primary" | "Second residence";

@@ -1,5 +1,5 @@
 /**
- * CART decision tree (DATA_SPEC §6): Gini, depth 8, class_weight "balanced"
+ * CART decision tree (docs/data-contract.md §6): Gini, depth 8, class_weight "balanced"
  * by default — sklearn's DecisionTreeClassifier on ≤ 256 quantile bins per
  * feature (exact for features with ≤ 256 distinct values).
  *

@@ -1,5 +1,5 @@
 /**
- * Random forest (DATA_SPEC §6): 300 trees, depth 8, bootstrap, √p features
+ * Random forest (docs/data-contract.md §6): 300 trees, depth 8, bootstrap, √p features
  * drawn per split (sklearn's max_features="sqrt", per node, not per tree),
  * class_weight "balanced" computed on the whole training y (sklearn's
  * "balanced", not "balanced_subsample"); the score is the mean of the trees'

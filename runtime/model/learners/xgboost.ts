@@ -1,6 +1,6 @@
 /**
  * XGBoost through ml-xgboost (XGBoost compiled to WebAssembly), with
- * DATA_SPEC §6's hyper-parameters: hist, 600 rounds, eta 0.02, depth 3,
+ * docs/data-contract.md §6's hyper-parameters: hist, 600 rounds, eta 0.02, depth 3,
  * subsample 0.8, colsample_bytree 0.7, scale_pos_weight = negatives /
  * positives of the training labels, fixed seed. Tests check that the library
  * honours each of them.

@@ -23,7 +23,8 @@ export const Score = defineStage({
 			...BASE_ACCESS,
 			registry: "read",
 			reads: ["runs/*/gold/*", "models/*"],
-			writes: ["runs/*/scored/*"],
+			// monitoring/: the realized-performance record of a labelled score-mode batch.
+			writes: ["runs/*/scored/*", "runs/*/monitoring/*"],
 		},
 		sizing: { memoryMb: 2048, timeoutSeconds: 600, ephemeralStorageMb: 1024 },
 	},
