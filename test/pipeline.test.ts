@@ -8,11 +8,11 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { formatSummary } from "../runtime/commands/run.ts";
+import { writeBatchManifest } from "../runtime/data/raw/batch-manifest.ts";
 import {
 	PRODUCTION_FEATURES,
 	TIER_1B_STRINGS,
 } from "../runtime/features/feature-sets.ts";
-import { writeBatchManifest } from "../runtime/data/raw/batch-manifest.ts";
 import { Lake } from "../runtime/io/lake.ts";
 import { readParquetFile } from "../runtime/io/tables.ts";
 import { LocalModelRegistry } from "../runtime/model/registry.ts";
