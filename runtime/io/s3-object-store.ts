@@ -37,7 +37,10 @@ import {
  */
 function versionToken(versionId?: string, etag?: string): string {
 	if (versionId && versionId !== "null") return `id:${versionId}`;
-	return `etag:${etag ?? ""}`;
+	// Without its quotes: the token travels in the execution state, and a
+	// quote there is one more thing to escape (the local runner's
+	// States.JsonToString does not).
+	return `etag:${(etag ?? "").replace(/^"|"$/g, "")}`;
 }
 
 /** GetObject parameters that read exactly a pinned version. */
@@ -47,7 +50,7 @@ function pinned(version: string | undefined): {
 } {
 	if (!version) return {};
 	if (version.startsWith("id:")) return { VersionId: version.slice(3) };
-	if (version.startsWith("etag:")) return { IfMatch: version.slice(5) };
+	if (version.startsWith("etag:")) return { IfMatch: `"${version.slice(5)}"` };
 	throw new TypeError(`not an S3 version token: ${JSON.stringify(version)}`);
 }
 

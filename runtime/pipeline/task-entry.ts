@@ -119,7 +119,7 @@ export async function runStageTask(
 			input = JSON.parse(text);
 		} catch {
 			throw new StageTaskConfigError(
-				`the stage input (${inputKey ?? TASK_ENV.input}) is not JSON`,
+				`the stage input (${inputKey ?? TASK_ENV.input}) is not JSON: ${JSON.stringify(text.slice(0, 80))}…${JSON.stringify(text.slice(-200))} (${text.length} chars)`,
 			);
 		}
 	} catch (e) {

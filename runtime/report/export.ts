@@ -59,7 +59,11 @@ export async function exportReportData(
 		throw new ReportDataError(
 			`report: run ${runId} has no ${lakeKeys.table(runId, "scored", "scores")} (the report presents a run that scored its customers)`,
 		);
-	const models = await modelTables(registry, run.figures.modelVersion);
+	const models = await modelTables(
+		registry,
+		run.figures.modelVersion,
+		await promotedBy(manifest, runId),
+	);
 	const history = await historyTables(store, manifest, runId, run.figures);
 	const scoreById = new Map(
 		run.customers.map((c) => [
@@ -122,4 +126,22 @@ export async function exportReportData(
 		outDir,
 	);
 	return { outDir, runId, tables };
+}
+
+/**
+ * The candidate a run still marked started will promote in MarkSucceeded
+ * (its Train stage approved it), if any.
+ */
+async function promotedBy(
+	manifest: ReportDeps["manifest"],
+	runId: string,
+): Promise<string | undefined> {
+	const record = await manifest.get(runId);
+	if (record?.status !== "started") return undefined;
+	const train = record.stages.find((s) => s.stage === "Train")?.detail as
+		| { version?: unknown; status?: unknown }
+		| undefined;
+	return train?.status === "approved" && typeof train.version === "string"
+		? train.version
+		: undefined;
 }

@@ -15,6 +15,8 @@ import { planBatch } from "./population.ts";
 
 export const DEFAULT_CUSTOMERS = 20_099;
 export const DEFAULT_SEED = 42;
+/** The synthetic batch's manifest creation time: the end of the generated year. */
+const SYNTHETIC_MANIFEST_TIME = new Date("2025-01-01T00:00:00Z");
 
 export interface GenerateOptions {
 	customers: number;
@@ -82,7 +84,8 @@ export async function generateBatch(
 		faults.emptyIdConsumptionRows = c.emptyIdRows;
 	}
 	// Last, as an uploader would: the manifest says the batch is complete (docs/batch-manifest.md).
-	await writeBatchManifest(o.outDir);
+	// A fixed creation time: the same seed gives the same bytes, manifest included.
+	await writeBatchManifest(o.outDir, SYNTHETIC_MANIFEST_TIME);
 	return {
 		outDir: o.outDir,
 		customers: o.customers,

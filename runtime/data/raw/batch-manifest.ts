@@ -146,8 +146,9 @@ export async function buildBatchManifest(
 /** Writes `<folder>/_manifest.json` (atomically) for the files now in the folder. */
 export async function writeBatchManifest(
 	folder: string,
+	now = new Date(),
 ): Promise<{ path: string; manifest: BatchManifest }> {
-	const manifest = await buildBatchManifest(folder);
+	const manifest = await buildBatchManifest(folder, now);
 	const path = join(folder, BATCH_MANIFEST);
 	await writeFileAtomic(path, `${JSON.stringify(manifest, null, 2)}\n`);
 	return { path, manifest };

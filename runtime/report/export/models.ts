@@ -86,9 +86,17 @@ function curveRows(version: string, ev: Evaluation) {
 export async function modelTables(
 	registry: ModelRegistry,
 	scoredWith: string | null,
+	/**
+	 * The version this run promotes in MarkSucceeded (its approved candidate),
+	 * when the run is presented before it: the report shows the registry as it
+	 * stands once the run succeeds, as it shows the run itself.
+	 */
+	promotes?: string,
 ): Promise<ModelTables> {
 	const versions = await registry.list();
-	const champion = await registry.champion();
+	const champion =
+		(promotes ? versions.find((v) => v.version === promotes) : undefined) ??
+		(await registry.champion());
 	const scoringVersion = scoredWith ?? champion?.version ?? null;
 	const scoringModel = versions.find((v) => v.version === scoringVersion);
 	const curves = scoringModel
