@@ -12,6 +12,7 @@
  * step's (train.ts).
  */
 import { table } from "arquero";
+import { RUN_DEFAULTS } from "../contract.ts";
 import { EXPERIMENTS, type ExperimentId } from "../features/feature-sets.ts";
 import { writeJsonAtomic } from "../io/lake.ts";
 import { type Table, writeParquetFile } from "../io/tables.ts";
@@ -80,7 +81,7 @@ export async function runExperiments(
 	gold: Table,
 	options: ExperimentOptions = {},
 ): Promise<ExperimentRow[]> {
-	const seed = options.seed ?? 42;
+	const seed = options.seed ?? RUN_DEFAULTS.seed;
 	const experiments =
 		options.experiments ?? (Object.keys(EXPERIMENTS) as ExperimentId[]);
 	const algorithms = options.algorithms ?? LADDER_ALGORITHMS;

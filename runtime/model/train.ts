@@ -25,6 +25,8 @@
  * for a run id the registry already has (a retried Train) returns that
  * version without fitting again.
  */
+
+import { RUN_DEFAULTS } from "../contract.ts";
 import { ModelInputError } from "../errors.ts";
 import { EXPERIMENTS, type ExperimentId } from "../features/feature-sets.ts";
 import type { Table } from "../io/tables.ts";
@@ -114,7 +116,7 @@ export async function trainAndRegister(
 	const t0 = now();
 	const prior = await options.registry.forRun(options.runId);
 	if (prior) return reuse(options.registry, prior, t0);
-	const seed = options.seed ?? 42;
+	const seed = options.seed ?? RUN_DEFAULTS.seed;
 	const experiment = options.experiment ?? "E5_full";
 	const algorithm = options.algorithm ?? "xgboost";
 	const features = [...EXPERIMENTS[experiment]];

@@ -10,6 +10,7 @@
 import { lstat, mkdir, readFile, rename, rm, symlink } from "node:fs/promises";
 import { dirname, extname, join, relative } from "node:path";
 import type { ObjectStore } from "../io/object-store.ts";
+import { mapPool } from "../util/pool.ts";
 import { buildReportSite, siteStats } from "./build.ts";
 import { exportReportData, type ReportDeps } from "./export.ts";
 
@@ -69,20 +70,13 @@ export function contentTypeOf(path: string): string {
 	);
 }
 
-/** Run `work` over items with at most `limit` in flight. */
+/** Run `work` over items with at most `limit` in flight (the one pool, runtime/util/pool.ts). */
 async function pool<T>(
 	items: T[],
 	limit: number,
 	work: (item: T) => Promise<void>,
 ): Promise<void> {
-	let next = 0;
-	const lanes = Array.from(
-		{ length: Math.min(limit, items.length) },
-		async () => {
-			while (next < items.length) await work(items[next++]);
-		},
-	);
-	await Promise.all(lanes);
+	await mapPool(items, (item) => work(item), { concurrency: limit });
 }
 
 export async function publishReport(deps: PublishDeps): Promise<PublishResult> {
