@@ -5,6 +5,7 @@
  */
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
+import { RUN_DEFAULTS } from "../runtime/contract.ts";
 import { Lake, readLatest } from "../runtime/io/lake.ts";
 import { LocalRunManifest } from "../runtime/io/manifest.ts";
 import { LocalObjectStore } from "../runtime/io/object-store.ts";
@@ -19,6 +20,7 @@ import { publishReport } from "../runtime/report/publish.ts";
 import { loadChampion } from "../runtime/scoring/champion.ts";
 import { scoreCustomers } from "../runtime/scoring/score.ts";
 import { generateBatch } from "../runtime/synth/generate.ts";
+import { mapPool } from "../runtime/util/pool.ts";
 
 interface Opts {
 	dataRoot: string;
@@ -48,25 +50,16 @@ async function medallion(
 		dataRoot: lake.root,
 		mode: "auto",
 		shardCount: o.shards,
-		gate: 0.7,
+		gate: RUN_DEFAULTS.gate,
 		seed: o.seed,
 	};
 	state.raw = (await h.ValidateRaw(state)) as RunState["raw"];
 	const shards = state.raw?.shards ?? [];
-	const out: unknown[] = new Array(shards.length);
-	let next = 0;
-	await Promise.all(
-		Array.from({ length: o.concurrency }, async () => {
-			while (next < shards.length) {
-				const i = next++;
-				out[i] = await h.BronzeShard({
-					runId: o.runId,
-					dataRoot: lake.root,
-					shard: shards[i],
-					index: i,
-				});
-			}
-		}),
+	const out = await mapPool(
+		shards,
+		(shard, index) =>
+			h.BronzeShard({ runId: o.runId, dataRoot: lake.root, shard, index }),
+		{ concurrency: o.concurrency },
 	);
 	state.bronzeShards = out as RunState["bronzeShards"];
 	state.bronze = (await h.BronzeReduce(state)) as RunState["bronze"];
