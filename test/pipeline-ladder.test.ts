@@ -52,7 +52,7 @@ describe("the ladder branch", () => {
 			handlers: {
 				Train: async () => {
 					seen.push("Train");
-					return { version: "v-test", status: "approved" };
+					return { version: "v-test", status: "rejected", reason: "stand-in" };
 				},
 				Ladder: async () => {
 					seen.push("Ladder");
@@ -100,7 +100,7 @@ describe("the ladder branch", () => {
 			handlers: {
 				Train: async () => {
 					ran.push("Train");
-					return { version: "v-test", status: "approved" };
+					return { version: "v-test", status: "rejected", reason: "stand-in" };
 				},
 				Ladder: async () => {
 					ran.push("Ladder");
