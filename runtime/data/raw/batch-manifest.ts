@@ -8,8 +8,6 @@
  *
  * Kept free of the raw loader (the trigger Lambda imports it).
  */
-import { createHash } from "node:crypto";
-import { createReadStream } from "node:fs";
 import { readdir, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { z } from "zod";
@@ -17,7 +15,7 @@ import { BatchIntegrityError, BatchManifestError } from "../../errors.ts";
 import { writeFileAtomic } from "../../io/atomic.ts";
 import { checkKey } from "../../io/object-store.ts";
 import { BATCH_MANIFEST } from "../../pipeline/lifecycle-contract.ts";
-import { mapPool } from "../../util/pool.ts";
+import { sha256Files } from "../../util/sha256-files.ts";
 
 export { BATCH_MANIFEST } from "../../pipeline/lifecycle-contract.ts";
 /** Format tag of the manifest document (a new version gets a new tag). */
@@ -88,13 +86,6 @@ export function parseBatchManifest(text: string, where: string): BatchManifest {
 	return parsed.data as BatchManifest;
 }
 
-/** SHA-256 of a file, streamed (consumption files are gigabytes). */
-export async function sha256File(path: string): Promise<string> {
-	const hash = createHash("sha256");
-	for await (const chunk of createReadStream(path)) hash.update(chunk);
-	return hash.digest("hex");
-}
-
 /** Temp files of atomic writes (the store's, the manifest's own), never part of a batch. */
 const isTemp = (name: string) =>
 	name.startsWith(".objtmp-") || name.startsWith(`${BATCH_MANIFEST}.tmp-`);
@@ -125,15 +116,15 @@ export async function buildBatchManifest(
 	const paths = await batchFiles(folder);
 	if (paths.length === 0)
 		throw new BatchManifestError(`${folder}: no files to list`);
-	// A few files at a time: hashing is I/O-bound, and parts can be many.
-	const files = await mapPool(
-		paths,
-		async (path): Promise<BatchManifestFile> => {
-			const abs = join(folder, path);
-			const [info, sha256] = await Promise.all([stat(abs), sha256File(abs)]);
-			return { path, bytes: info.size, sha256 };
-		},
-		{ concurrency: 4 },
+	const shas = await sha256Files(paths.map((path) => join(folder, path)));
+	const files = await Promise.all(
+		paths.map(
+			async (path, i): Promise<BatchManifestFile> => ({
+				path,
+				bytes: (await stat(join(folder, path))).size,
+				sha256: shas[i],
+			}),
+		),
 	);
 	files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 	return {
@@ -197,12 +188,22 @@ const REWRITE =
 /**
  * Every listed file of a local folder has the listed size and SHA-256
  * (ValidateRaw, which reads every byte anyway). Throws BatchIntegrityError
- * naming the first file that differs.
+ * naming the first file that differs (in manifest order). Sizes are checked
+ * at once; the checksums on worker threads (runtime/util/sha256-files.ts),
+ * so a caller can do other work meanwhile: `checksums` is the pending check.
  */
 export async function verifyBatchFolder(
 	manifest: BatchManifest,
 	folder: string,
 ): Promise<void> {
+	await (await verifyBatchSizes(manifest, folder)).checksums;
+}
+
+/** The size check now, and the checksum check as a promise (already guarded against unhandled rejection). */
+export async function verifyBatchSizes(
+	manifest: BatchManifest,
+	folder: string,
+): Promise<{ checksums: Promise<void> }> {
 	for (const f of manifest.files) {
 		const abs = join(folder, f.path);
 		let size: number;
@@ -217,10 +218,17 @@ export async function verifyBatchFolder(
 			throw new BatchIntegrityError(
 				`raw file ${f.path} has ${size} bytes, ${BATCH_MANIFEST} lists ${f.bytes}${REWRITE.replace(";", " (")})`,
 			);
-		const sha = await sha256File(abs);
-		if (sha !== f.sha256)
-			throw new BatchIntegrityError(
-				`raw file ${f.path}: SHA-256 ${sha} differs from ${BATCH_MANIFEST}'s ${f.sha256} (corrupted or changed after the manifest was written${REWRITE})`,
-			);
 	}
+	const checksums = sha256Files(
+		manifest.files.map((f) => join(folder, f.path)),
+	).then((shas) => {
+		const i = manifest.files.findIndex((f, k) => shas[k] !== f.sha256);
+		if (i < 0) return;
+		const f = manifest.files[i];
+		throw new BatchIntegrityError(
+			`raw file ${f.path}: SHA-256 ${shas[i]} differs from ${BATCH_MANIFEST}'s ${f.sha256} (corrupted or changed after the manifest was written${REWRITE})`,
+		);
+	});
+	checksums.catch(() => {});
+	return { checksums };
 }

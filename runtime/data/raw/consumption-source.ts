@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { createGunzip } from "node:zlib";
 import { RawContractError } from "../../errors.ts";
-import { sqlString, withDuckDB } from "./duckdb.ts";
+import { sqlList, sqlString, withDuckDB } from "./duckdb.ts";
 import { CONSUMPTION_COLUMNS } from "./schemas.ts";
 
 export type ConsumptionFormat = "parquet" | "csv";
@@ -80,35 +80,79 @@ function typeAccepted(
 	);
 }
 
+/**
+ * Schema and row groups of every Parquet piece, in three queries whatever the
+ * number of parts (one per part cost 130 ms for 100 parts): the footers' schemas
+ * are grouped by signature and each distinct signature is typed once by
+ * DuckDB (DESCRIBE on one of its files).
+ */
 async function validateParquet(
 	layout: "file" | "parts",
 	paths: string[],
 ): Promise<ConsumptionSource> {
 	return withDuckDB({ threads: 1, memoryLimit: "256MB" }, async (con) => {
+		const unreadable = async <T>(path: string, read: () => Promise<T>) => {
+			try {
+				return await read();
+			} catch (e) {
+				throw new RawContractError(
+					{ file: path },
+					`unreadable Parquet file: ${(e as Error).message.split("\n")[0]}`,
+				);
+			}
+		};
+		// The footers of all parts at once; an unreadable one is then found file by file.
+		const all = sqlList(paths);
+		const footers = await con
+			.runAndReadAll(
+				`SELECT file_name, string_agg(name || ':' || coalesce(type, '') || ':' || coalesce(converted_type, '') || ':' || coalesce(logical_type, ''), '|') AS signature
+				FROM parquet_schema(${all}) GROUP BY file_name`,
+			)
+			.catch(async (e) => {
+				for (const path of paths)
+					await unreadable(path, () =>
+						con.run(`SELECT 1 FROM parquet_schema(${sqlString(path)})`),
+					);
+				throw e;
+			});
+		const f = footers.getColumnsObjectJS();
+		const signatureOf = new Map(
+			(f.file_name as string[]).map((name, i) => [
+				name,
+				String(f.signature[i]),
+			]),
+		);
+		const groups = await con.runAndReadAll(
+			`SELECT file_name, row_group_id, any_value(row_group_num_rows)::DOUBLE AS n
+			FROM parquet_metadata(${all}) GROUP BY ALL ORDER BY file_name, row_group_id`,
+		);
+		const g = groups.getColumnsObjectJS();
+		const rowGroupsOf = new Map<string, number[]>();
+		(g.file_name as string[]).forEach((name, i) => {
+			const list = rowGroupsOf.get(name) ?? [];
+			list.push(Number(g.n[i]));
+			rowGroupsOf.set(name, list);
+		});
+		const schemaOf = new Map<string, Record<string, string>>();
 		const files: ConsumptionFile[] = [];
 		for (const path of paths) {
-			let schema: Record<string, string>;
-			let rowGroups: number[];
-			try {
-				const desc = await con.runAndReadAll(
-					`DESCRIBE SELECT * FROM read_parquet(${sqlString(path)})`,
-				);
-				const d = desc.getColumnsObjectJS();
+			const signature = signatureOf.get(path) ?? "";
+			let schema = schemaOf.get(signature);
+			if (!schema) {
+				const d = (
+					await unreadable(path, () =>
+						con.runAndReadAll(
+							`DESCRIBE SELECT * FROM read_parquet(${sqlString(path)})`,
+						),
+					)
+				).getColumnsObjectJS();
 				schema = Object.fromEntries(
 					(d.column_name as string[]).map((n, i) => [
 						n,
 						String(d.column_type[i]),
 					]),
 				);
-				const meta = await con.runAndReadAll(
-					`SELECT row_group_id, any_value(row_group_num_rows)::DOUBLE AS n FROM parquet_metadata(${sqlString(path)}) GROUP BY 1 ORDER BY 1`,
-				);
-				rowGroups = (meta.getColumnsObjectJS().n as number[]).map(Number);
-			} catch (e) {
-				throw new RawContractError(
-					{ file: path },
-					`unreadable Parquet file: ${(e as Error).message.split("\n")[0]}`,
-				);
+				schemaOf.set(signature, schema);
 			}
 			for (const column of Object.keys(
 				CONSUMPTION_COLUMNS,
@@ -125,6 +169,7 @@ async function validateParquet(
 						`wrong type ${type}, expected one of ${CONSUMPTION_COLUMNS[column].join(", ")}`,
 					);
 			}
+			const rowGroups = rowGroupsOf.get(path) ?? [];
 			const rows = rowGroups.reduce((a, b) => a + b, 0);
 			if (rows === 0)
 				throw new RawContractError({ file: path }, "empty file: no rows");

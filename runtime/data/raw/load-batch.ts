@@ -20,6 +20,7 @@ import { type RawRecords, readCsvRecords, readJsonRecords } from "./readers.ts";
 import {
 	DATASETS,
 	type DatasetSpec,
+	ELEC_PRICE_COLUMNS,
 	type SmallDatasetName,
 } from "./schemas.ts";
 
@@ -36,7 +37,10 @@ export interface RawBatch {
 	faults: Record<string, number>;
 }
 
-async function findFile(batchDir: string, spec: DatasetSpec): Promise<string> {
+export async function findFile(
+	batchDir: string,
+	spec: DatasetSpec,
+): Promise<string> {
 	for (const name of spec.files) {
 		const path = join(batchDir, name);
 		try {
@@ -171,17 +175,7 @@ export async function loadDataset(
 	return aq.table(out);
 }
 
-/**
- * Missing and zero prices are kept (silver imputes them) but counted, never
- * silently. Zeros are only counted on the electricity prices: every customer
- * has electricity, while a gas price of 0 is normal for a customer without gas.
- */
-const ELEC_PRICE_COLUMNS = [
-	"variable_price_tier1_eur_kwh",
-	"variable_price_tier2_eur_kwh",
-	"variable_price_tier3_eur_kwh",
-	"elec_fixed_fee_eur_month",
-];
+/** Missing and zero prices are counted, never silently kept (ELEC_PRICE_COLUMNS says why only those zeros). */
 function countPriceGaps(
 	out: Record<string, CellValue[]>,
 	faults: Record<string, number>,
@@ -190,7 +184,9 @@ function countPriceGaps(
 	let missing = 0;
 	for (const [column, spec] of Object.entries(DATASETS.price_history.columns)) {
 		if (spec.kind !== "number") continue;
-		const countZeros = ELEC_PRICE_COLUMNS.includes(column);
+		const countZeros = (ELEC_PRICE_COLUMNS as readonly string[]).includes(
+			column,
+		);
 		for (const v of out[column]) {
 			if (v === null) missing++;
 			else if (v === 0 && countZeros) zero++;

@@ -111,6 +111,18 @@ export const DATASETS: Readonly<Record<SmallDatasetName, DatasetSpec>> = {
 	},
 };
 
+/**
+ * Missing and zero prices are kept (silver imputes them) but counted, never
+ * silently. Zeros are only counted on the electricity prices: every customer
+ * has electricity, while a gas price of 0 is normal for a customer without gas.
+ */
+export const ELEC_PRICE_COLUMNS = [
+	"variable_price_tier1_eur_kwh",
+	"variable_price_tier2_eur_kwh",
+	"variable_price_tier3_eur_kwh",
+	"elec_fixed_fee_eur_month",
+] as const;
+
 /** Consumption columns and the DuckDB types accepted for each (Parquet schema check). */
 export const CONSUMPTION_COLUMNS = {
 	customer_id: ["VARCHAR"],

@@ -37,27 +37,32 @@ export const ValidateRaw = defineStage({
 		timeoutSeconds: 7200,
 	},
 	async run(s: RunState, p: StagePlatform) {
-		const { relative } = await import("node:path");
-		const { planConsumptionShards } = await import(
-			"../../data/bronze/consumption-shards.ts"
-		);
-		const { join } = await import("node:path");
-		const { loadRawBatch } = await import("../../data/raw/load-batch.ts");
-		const { lakeKeys, putJson } = await import("../../io/lake.ts");
-		const { rootLogger } = await import("../../log.ts");
-		const { piecesToKeys, stageCsvShards, stageRaw } = await import(
-			"./raw-staging.ts"
-		);
+		const { join, relative } = await import("node:path");
+		const { lakeKeys } = await import("../../io/lake.ts");
 		const { assertPinned, pinRawBatch, pinShards } = await import(
 			"./raw-pinning.ts"
 		);
 		const rawPrefix = lakeKeys.rawPrefix(s.batchId);
-		// Exactly the files of the batch manifest, at pinned versions, checksums verified.
+		// Exactly the files of the batch manifest, at pinned versions; the
+		// checksums run on worker threads while the rest loads and validates.
 		const pinned = await pinRawBatch(
 			p.store,
 			s.batchId,
 			join(p.scratchDir, "runs", s.runId),
 		);
+		const [
+			{ planConsumptionShards },
+			{ stageRawBatch },
+			{ putJson },
+			{ rootLogger },
+			{ piecesToKeys, stageCsvShards, stageRaw },
+		] = await Promise.all([
+			import("../../data/bronze/consumption-shards.ts"),
+			import("../../data/raw/stage-batch.ts"),
+			import("../../io/lake.ts"),
+			import("../../log.ts"),
+			import("./raw-staging.ts"),
+		]);
 		const log = rootLogger.child({ runId: s.runId, stage: "ValidateRaw" });
 		if (pinned.manifestSource === "computed")
 			log.warn(
@@ -71,7 +76,15 @@ export const ValidateRaw = defineStage({
 				files: pinned.unlisted.slice(0, 20),
 			});
 		const batchDir = pinned.dir;
-		const raw = await loadRawBatch(batchDir);
+		// Validate while the checksums are computed; a checksum failure wins
+		// (a corrupted file's parse error would mislead).
+		const [sums, staged] = await Promise.allSettled([
+			pinned.checksums,
+			stageRawBatch(batchDir, join(p.scratchDir, "runs", s.runId, "staged")),
+		]);
+		if (sums.status === "rejected") throw sums.reason;
+		if (staged.status === "rejected") throw staged.reason;
+		const raw = staged.value;
 		const shards = pinShards(
 			raw.consumption.format === "csv"
 				? await stageCsvShards(p, s, raw.consumption.files[0].path)
@@ -106,14 +119,9 @@ export const ValidateRaw = defineStage({
 		// The shard list as a JSON array: a Distributed Map reads its items from it.
 		const shardsKey = lakeKeys.doc(s.runId, "staged", "shards");
 		await p.store.put(shardsKey, JSON.stringify(shards));
-		const rows = {
-			churn_label: raw.churnLabel.numRows(),
-			customer_attributes: raw.attributes.numRows(),
-			customer_contracts: raw.contracts.numRows(),
-			customer_interactions: raw.interactions.numRows(),
-			price_history: raw.prices.numRows(),
-			costs_by_province_month: raw.costs.numRows(),
-		};
+		const rows = Object.fromEntries(
+			Object.entries(raw.datasets).map(([name, d]) => [name, d.rows]),
+		) as ValidateOutput["rows"];
 		const output: ValidateOutput = {
 			shards,
 			shardCount: shards.length,

@@ -18,7 +18,7 @@ import {
 	compareListing,
 	parseBatchManifest,
 	someOf,
-	verifyBatchFolder,
+	verifyBatchSizes,
 } from "../../data/raw/batch-manifest.ts";
 import { lakeKeys } from "../../io/lake.ts";
 import {
@@ -46,6 +46,13 @@ export interface PinnedBatch {
 	manifestSource: "uploaded" | "computed";
 	/** Files in the batch folder the manifest does not list (ignored). */
 	unlisted: string[];
+	/**
+	 * The checksum verification, still running on worker threads when
+	 * pinRawBatch returns (sizes and versions are checked by then): the caller
+	 * reads the files meanwhile and awaits this before using what it read.
+	 * Rejects with BatchIntegrityError naming the file.
+	 */
+	checksums: Promise<void>;
 }
 
 /**
@@ -115,14 +122,10 @@ export async function pinRawBatch(
 	if (local) {
 		// In place when the folder is exactly the batch; else a folder of links to the listed files.
 		if (check.unlisted.length === 0) {
-			await verifyBatchFolder(manifest, dirname(local(manifestKey)));
+			const dir = dirname(local(manifestKey));
+			const { checksums } = await verifyBatchSizes(manifest, dir);
 			await assertPinned(store, files);
-			return {
-				dir: dirname(local(manifestKey)),
-				files,
-				manifestSource,
-				unlisted: [],
-			};
+			return { dir, files, manifestSource, unlisted: [], checksums };
 		}
 		for (const f of files) {
 			const target = join(dir, f.key.slice(prefix.length));
@@ -140,9 +143,15 @@ export async function pinRawBatch(
 			{ concurrency: 8 },
 		);
 	}
-	await verifyBatchFolder(manifest, dir);
+	const { checksums } = await verifyBatchSizes(manifest, dir);
 	if (local) await assertPinned(store, files);
-	return { dir, files, manifestSource, unlisted: check.unlisted };
+	return {
+		dir,
+		files,
+		manifestSource,
+		unlisted: check.unlisted,
+		checksums,
+	};
 }
 
 /** ObjectChangedError unless every file still has its pinned version (readers that read in place check after reading). */

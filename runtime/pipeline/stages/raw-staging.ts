@@ -11,21 +11,15 @@ import {
 } from "../../data/bronze/consumption-shards.ts";
 import { stageCsvConsumption } from "../../data/bronze/stage-csv.ts";
 import type { RawBatch } from "../../data/raw/load-batch.ts";
-import { getJson, lakeKeys, putJson, putTable } from "../../io/lake.ts";
+import { STAGED_TABLE, type StagedBatch } from "../../data/raw/stage-batch.ts";
+import { getJson, lakeKeys, putJson } from "../../io/lake.ts";
 import { assertVersion, materialize } from "../../io/object-store.ts";
 import type { Table } from "../../io/tables.ts";
 import type { Platform } from "../platform.ts";
 import { readTable } from "./lake-tables.ts";
 import type { RunState } from "./stage.ts";
 
-const STAGED_TABLES = [
-	"churnLabel",
-	"attributes",
-	"contracts",
-	"interactions",
-	"prices",
-	"costs",
-] as const;
+const STAGED_TABLES = Object.values(STAGED_TABLE);
 
 /** Staged metadata of the raw batch (the consumption source holds lake keys, not local paths). */
 export type StagedMeta = Pick<RawBatch, "batchDir" | "consumption" | "faults">;
@@ -38,12 +32,20 @@ export type StagedMeta = Pick<RawBatch, "batchDir" | "consumption" | "faults">;
 export async function stageRaw(
 	p: Platform,
 	runId: string,
-	raw: RawBatch,
+	staged: StagedBatch,
 	meta: StagedMeta,
 ): Promise<void> {
 	await Promise.all(
-		STAGED_TABLES.map((t) =>
-			putTable(p.store, lakeKeys.table(runId, "staged", t), raw[t]),
+		Object.entries(staged.datasets).map(async ([name, d]) =>
+			p.store.put(
+				lakeKeys.table(
+					runId,
+					"staged",
+					STAGED_TABLE[name as keyof typeof STAGED_TABLE],
+				),
+				await readFile(d.file),
+				{ contentType: "application/vnd.apache.parquet" },
+			),
 		),
 	);
 	await putJson(p.store, lakeKeys.doc(runId, "staged", "batch"), meta);
