@@ -9,7 +9,12 @@ import { columnValues, type Table } from "../../io/tables.ts";
 import { countFault, type FaultCounts } from "../../util/faults.ts";
 import type { RawBatch } from "../raw/load-batch.ts";
 import { CUSTOMERS_WITHOUT_CONSUMPTION } from "./contracts.ts";
-import { CONSUMPTION_MONTH_COLUMNS } from "./hourly-aggregate.ts";
+import {
+	CONSUMPTION_MONTH_COLUMNS,
+	CONSUMPTION_QUANTITY_COLUMNS,
+} from "./hourly-aggregate.ts";
+
+const QUANTITY = new Set<string>(CONSUMPTION_QUANTITY_COLUMNS);
 
 export const PRICE_COLUMNS = [
 	"variable_price_tier1_eur_kwh",
@@ -113,15 +118,18 @@ export function buildBronzeCustomerMonth(
 		(c) => [c, columnValues(raw.costs, c) as ArrayLike<unknown>] as const,
 	);
 
-	const out: Record<string, unknown[]> = Object.fromEntries(
-		BRONZE_CUSTOMER_MONTH_COLUMNS.map((c) => [c, []]),
-	);
+	// Which consumption rows are kept and their price and cost rows (-1: none);
+	// then every output column is one gather over those indices.
 	const unknownCustomers = new Set<string>();
 	const metered = new Set<string>();
 	const hours = columnValues(
 		consumptionMonthly,
 		"hours_in_month",
 	) as ArrayLike<number>;
+	const kept: number[] = [];
+	const keptProvince: (string | null)[] = [];
+	const priceAt: number[] = [];
+	const costAt: number[] = [];
 	for (let i = 0; i < ids.length; i++) {
 		metered.add(ids[i]);
 		if (!province.has(ids[i])) {
@@ -132,20 +140,31 @@ export function buildBronzeCustomerMonth(
 			continue;
 		}
 		const prov = province.get(ids[i]) ?? null;
-		out.customer_id.push(ids[i]);
-		out.month.push(months[i]);
-		out.province_code.push(prov);
-		for (const [c, arr] of consumptionCols) out[c].push(arr[i]);
+		kept.push(i);
+		keptProvince.push(prov);
 		const p = priceRow.get(key(ids[i], months[i]));
 		if (p === undefined)
 			countFault(faults, "customer_months_without_price_row");
-		for (const [c, arr] of priceCols)
-			out[c].push(p === undefined ? null : (arr[p] ?? null));
+		priceAt.push(p ?? -1);
 		const c = prov === null ? undefined : costRow.get(key(prov, months[i]));
 		if (c === undefined) countFault(faults, "customer_months_without_cost_row");
-		for (const [col, arr] of costCols)
-			out[col].push(c === undefined ? null : (arr[c] ?? null));
+		costAt.push(c ?? -1);
 	}
+	const gather = (arr: ArrayLike<unknown>, at: number[]) =>
+		at.map((r) => (r < 0 ? null : (arr[r] ?? null)));
+	const out: Record<string, ArrayLike<unknown>> = {
+		customer_id: kept.map((i) => ids[i]),
+		month: kept.map((i) => months[i]),
+		province_code: keptProvince,
+	};
+	// Quantities as float64 arrays (the Parquet writer takes them as they are);
+	// the hour counts as plain arrays, which it writes as INT32 as before.
+	for (const [c, arr] of consumptionCols)
+		out[c] = QUANTITY.has(c)
+			? Float64Array.from(kept, (i) => arr[i])
+			: kept.map((i) => arr[i]);
+	for (const [c, arr] of priceCols) out[c] = gather(arr, priceAt);
+	for (const [c, arr] of costCols) out[c] = gather(arr, costAt);
 	countFault(
 		faults,
 		"consumption_customers_not_in_churn_label",
@@ -160,5 +179,8 @@ export function buildBronzeCustomerMonth(
 		CUSTOMERS_WITHOUT_CONSUMPTION,
 		customersWithoutConsumption.length,
 	);
-	return { table: aq.table(out), faults, customersWithoutConsumption };
+	const table = aq.table(
+		Object.fromEntries(BRONZE_CUSTOMER_MONTH_COLUMNS.map((c) => [c, out[c]])),
+	);
+	return { table, faults, customersWithoutConsumption };
 }

@@ -566,6 +566,8 @@ export function mergeShardAggregates(
 				: []) as ArrayLike<string>,
 		),
 	);
+	// Plain loops over the column arrays: a closure per cell cost a third of the reduce.
+	const sums = PARTIAL_COLUMNS.map((c) => acc[c]);
 	const add = (table: Table, skip: (id: string) => boolean) => {
 		const ids = columnValues(table, "customer_id") as ArrayLike<string>;
 		const months = columnValues(table, "month") as ArrayLike<string>;
@@ -580,11 +582,8 @@ export function mergeShardAggregates(
 				j = keys.length;
 				index.set(key, j);
 				keys.push([ids[i], months[i]]);
-				for (const c of PARTIAL_COLUMNS) acc[c].push(0);
-			}
-			PARTIAL_COLUMNS.forEach((c, k) => {
-				acc[c][j] += cols[k][i];
-			});
+				for (let k = 0; k < sums.length; k++) sums[k].push(cols[k][i]);
+			} else for (let k = 0; k < sums.length; k++) sums[k][j] += cols[k][i];
 		}
 	};
 	// Dropped rows are counted by the shard that read them (never re-counted by the re-aggregation).
