@@ -9,6 +9,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { withDuckDB } from "../../runtime/data/raw/duckdb.ts";
 import { Lake } from "../../runtime/io/lake.ts";
 import { LocalRunManifest } from "../../runtime/io/manifest.ts";
 import { tableToParquet } from "../../runtime/io/tables.ts";
@@ -19,9 +20,13 @@ import {
 import {
 	HOURLY,
 	type HourRow,
+	writeHourlyParquet,
 	writeTinyBatch,
 } from "../fixtures/raw/tiny-batch.ts";
-import { compareWithReference } from "../support/bronze-reference.ts";
+import {
+	compareWithReference,
+	referenceSql,
+} from "../support/bronze-reference.ts";
 
 type H = (input: unknown) => Promise<unknown>;
 
@@ -145,6 +150,35 @@ describe("bronze_customer_month against the independent DuckDB aggregation", () 
 		expect(c.examples).toEqual([]);
 		expect(c).toMatchObject({ mismatchedRows: 0, maxAbsDifference: 0 });
 		expect(c.referenceRows).toBeGreaterThanOrEqual(5);
+	});
+
+	it("a missing id's duplicated rows do not hide a customer without duplicates", async () => {
+		// The reference once selected the customers with duplicates by NOT IN,
+		// which a NULL id in that list turns into "no row at all" (100 k batch).
+		const file = join(root, "null-ids.parquet");
+		const label = join(root, "null-ids.csv");
+		await writeHourlyParquet(file, [
+			["C1", "2024-01-02 10:00:00", 1, 0],
+			[null, "2024-01-02 10:00:00", 1, 0],
+			[null, "2024-01-02 10:00:00", 1, 0],
+		]);
+		await writeFile(label, "customer_id,churn\nC1,0\n");
+		const rows = await withDuckDB({}, async (con) =>
+			(await con.runAndReadAll(referenceSql([file], label))).getRowObjectsJS(),
+		);
+		expect(rows).toMatchObject([
+			{ customer_id: "C1", month: "2024-01", hours_in_month: 1n },
+		]);
+	});
+
+	it("computed in customer buckets (as the bench does at scale) it is the same reference", async () => {
+		const c = await compareWithReference(bronzePath, hourly, churnLabel, {
+			threads: 1,
+			buckets: 3,
+		});
+		const whole = await compareWithReference(bronzePath, hourly, churnLabel);
+		expect(c).toMatchObject({ mismatchedRows: 0, maxAbsDifference: 0 });
+		expect(c.referenceRows).toBe(whole.referenceRows);
 	});
 
 	it("counts the duplicated and out-of-year rows by kind", () => {

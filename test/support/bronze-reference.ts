@@ -36,6 +36,8 @@ const STANDARD = [8, 9, 14, 15, 16, 17, 22, 23];
 export function referenceSql(
 	hourlyParquet: readonly string[],
 	churnLabelCsv: string,
+	/** Only customers with hash(trimmed id) % modulo = remainder (a bucket of the whole). */
+	bucket?: { modulo: number; remainder: number },
 ): string {
 	const holiday = `strftime(ts, '%m-%d') IN (${HOLIDAYS.map((d) => `'${d}'`).join(", ")})`;
 	const period = `CASE WHEN isodow(ts) IN (6, 7) OR ${holiday} THEN 'offpeak'
@@ -53,7 +55,9 @@ export function referenceSql(
 		SELECT trim(customer_id) AS customer_id, "timestamp"::TIMESTAMP AS ts,
 			consumption_elec_kwh::DOUBLE AS e, consumption_gas_m3::DOUBLE AS g
 		FROM read_parquet(${sqlList(hourlyParquet)})
-		WHERE year("timestamp"::TIMESTAMP) = 2024
+		-- Rows without a customer id are dropped (and never join dup_customers:
+		-- a NULL there would make every NOT IN below unknown).
+		WHERE year("timestamp"::TIMESTAMP) = 2024 AND nullif(trim(customer_id), '') IS NOT NULL${bucket ? ` AND hash(trim(customer_id)) % ${bucket.modulo} = ${bucket.remainder}` : ""}
 	), dup_customers AS (
 		-- Customers with more rows than distinct timestamps (beyond the DST hour's second row):
 		-- only their rows pay for the (customer, timestamp) grouping.
@@ -131,14 +135,34 @@ export async function compareWithReference(
 	bronzeCustomerMonth: string,
 	hourlyParquet: readonly string[],
 	churnLabelCsv: string,
-	opts: { threads?: number; memoryLimit?: string } = {},
+	opts: {
+		threads?: number;
+		memoryLimit?: string;
+		/**
+		 * Compute the reference in this many customer buckets (default 1): the
+		 * duplicate rule groups every hourly row by customer and hour, which at
+		 * 100 k customers (880 M rows) needs more memory than one pass may take.
+		 * Each customer's rows fall in one bucket, so the result is the same.
+		 */
+		buckets?: number;
+	} = {},
 ): Promise<ReferenceComparison> {
+	const buckets = opts.buckets ?? 1;
 	return withDuckDB(
 		{ threads: opts.threads ?? 2, memoryLimit: opts.memoryLimit ?? "4GB" },
 		async (con) => {
-			await con.run(
-				`CREATE TEMP TABLE ref AS ${referenceSql(hourlyParquet, churnLabelCsv)}`,
-			);
+			for (let b = 0; b < buckets; b++) {
+				const sql = referenceSql(
+					hourlyParquet,
+					churnLabelCsv,
+					buckets > 1 ? { modulo: buckets, remainder: b } : undefined,
+				);
+				await con.run(
+					b === 0
+						? `CREATE TEMP TABLE ref AS ${sql}`
+						: `INSERT INTO ref ${sql}`,
+				);
+			}
 			await con.run(
 				`CREATE TEMP TABLE bronze AS SELECT customer_id, month, ${REFERENCE_COLUMNS.join(", ")}
 				 FROM read_parquet(${sqlString(bronzeCustomerMonth)})`,
