@@ -79,17 +79,38 @@ function arrowTypes(table: Table): Record<string, DataType> {
 	return types;
 }
 
-/** Serialise a table to Parquet bytes. */
+/** Columns holding numbers (a typed array, or numbers in its first non-null value). */
+function numericColumns(table: Table): string[] {
+	const data = table.data() as unknown as Record<string, ArrayLike<unknown>>;
+	return table.columnNames().filter((name) => {
+		const values = data[name];
+		if (ArrayBuffer.isView(values)) return true;
+		for (let i = 0; i < values.length; i++)
+			if (values[i] !== null && values[i] !== undefined)
+				return typeof values[i] === "number";
+		return false;
+	});
+}
+
+/**
+ * Serialise a table to Parquet bytes (zstd). Number columns are written
+ * without a Parquet dictionary: measures rarely repeat, so the writer's
+ * dictionary attempt only costs — on the 241 k × 29 bronze_customer_month,
+ * writing took 408 ms with it and 228 ms without, reading 252 and 217 ms, and
+ * the file shrank from 8.4 to 6.4 MB. Strings keep it (months, provinces).
+ */
 export function tableToParquet(table: Table): Uint8Array {
 	const ipc = toArrowIPC(table, {
 		format: "stream",
 		types: arrowTypes(table),
 	});
 	const wasmTable = pq.Table.fromIPCStream(ipc);
-	const props = new pq.WriterPropertiesBuilder()
-		.setCompression(pq.Compression.ZSTD)
-		.build();
-	return pq.writeParquet(wasmTable, props);
+	let props = new pq.WriterPropertiesBuilder().setCompression(
+		pq.Compression.ZSTD,
+	);
+	for (const name of numericColumns(table))
+		props = props.setColumnDictionaryEnabled(name, false);
+	return pq.writeParquet(wasmTable, props.build());
 }
 
 /** Parse Parquet bytes into a table. */

@@ -556,8 +556,12 @@ export function mergeShardAggregates(
 	const offending: OffendingRow[] = [];
 	const index = new Map<string, number>();
 	const keys: [string, string][] = [];
-	const acc: Record<string, number[]> = Object.fromEntries(
-		PARTIAL_COLUMNS.map((c) => [c, []]),
+	// One slot per distinct (customer, month): at most every partial row.
+	const capacity =
+		parts.reduce((n, p) => n + p.table.numRows(), 0) +
+		(opts.straddling?.table.numRows() ?? 0);
+	const acc: Record<string, Float64Array> = Object.fromEntries(
+		PARTIAL_COLUMNS.map((c) => [c, new Float64Array(capacity)]),
 	);
 	const replaced = new Set<string>(
 		Array.from(
@@ -582,8 +586,8 @@ export function mergeShardAggregates(
 				j = keys.length;
 				index.set(key, j);
 				keys.push([ids[i], months[i]]);
-				for (let k = 0; k < sums.length; k++) sums[k].push(cols[k][i]);
-			} else for (let k = 0; k < sums.length; k++) sums[k][j] += cols[k][i];
+			}
+			for (let k = 0; k < sums.length; k++) sums[k][j] += cols[k][i];
 		}
 	};
 	// Dropped rows are counted by the shard that read them (never re-counted by the re-aggregation).
@@ -628,16 +632,24 @@ export function mergeShardAggregates(
 		missingHours.totalMissingHours,
 	);
 	// Divide (not multiply by 1e-6): 100000 / 1e6 is exactly the double 0.1.
-	const col = (c: (typeof PARTIAL_SUM_COLUMNS)[number], divisor = MICRO) =>
-		Float64Array.from(order, (i) => acc[c][i] / divisor);
+	const col = (c: (typeof PARTIAL_SUM_COLUMNS)[number], divisor = MICRO) => {
+		const from = acc[c];
+		const out = new Float64Array(order.length);
+		for (let r = 0; r < order.length; r++) out[r] = from[order[r]] / divisor;
+		return out;
+	};
 	const e = [col("elec_t1_micro"), col("elec_t2_micro"), col("elec_t3_micro")];
 	const g = [col("gas_t1_micro"), col("gas_t2_micro"), col("gas_t3_micro")];
 	// Totals from the exact integer sums (then scaled), so total = sum of tiers up to one rounding.
-	const total = (names: (typeof PARTIAL_SUM_COLUMNS)[number][]) =>
-		Float64Array.from(
-			order,
-			(i) => names.reduce((s, n) => s + acc[n][i], 0) / MICRO,
-		);
+	const total = (names: (typeof PARTIAL_SUM_COLUMNS)[number][]) => {
+		const [a, b, c] = names.map((n) => acc[n]);
+		const out = new Float64Array(order.length);
+		for (let r = 0; r < order.length; r++) {
+			const i = order[r];
+			out[r] = (a[i] + b[i] + c[i]) / MICRO;
+		}
+		return out;
+	};
 	const gasM3 = total(["gas_t1_micro", "gas_t2_micro", "gas_t3_micro"]);
 	const kwh = (a: Float64Array) => a.map((v) => v * GAS_KWH_PER_M3);
 	const table = aq.table({
@@ -668,7 +680,7 @@ export function mergeShardAggregates(
 /** Hours each customer lacks between the start of the batch year and the latest kept timestamp. */
 function missingHoursSummary(
 	keys: readonly [string, string][],
-	hours: readonly number[],
+	hours: ArrayLike<number>,
 	maxTimestamp: string,
 ): MissingHoursSummary {
 	// Wall-clock hours: the spring hour does not exist, the autumn one counts twice.
