@@ -95,11 +95,17 @@ async function main() {
 			break;
 		case "train": {
 			const gold = await readParquetFile(goldPath());
+			// A run registers one version and a re-run reuses it (docs/models.md):
+			// each measurement trains under a run id of its own.
+			const registry = new LocalModelRegistry(lake.root);
 			const r = await trainAndRegister(gold, {
-				runId: o.runId,
-				registry: new LocalModelRegistry(lake.root),
+				runId: `${o.runId}-train-${Date.now()}`,
+				registry,
 				seed: o.seed,
 			});
+			// As MarkSucceeded would: the score task needs a champion.
+			if (r.version.status === "approved")
+				await registry.promote(r.version.version);
 			detail = { prAuc: r.evaluation.metrics.pr_auc, timings: r.timings };
 			break;
 		}
