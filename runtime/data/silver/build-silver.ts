@@ -218,8 +218,13 @@ function buildSilverCustomerMonth(
 			continue;
 		}
 		const src = columnValues(bronze, name);
-		const out: unknown[] = new Array(n);
-		for (let k = 0; k < n; k++) out[k] = src[order[k]];
+		// A typed (null-free number) column stays typed: a JS array of boxed
+		// numbers is what the collector walks on every old-generation pass
+		// (docs/performance.md, "Scale series").
+		const out = ArrayBuffer.isView(src)
+			? new (src.constructor as Float64ArrayConstructor)(n)
+			: new Array<unknown>(n);
+		for (let k = 0; k < n; k++) out[k] = src[order[k]] as number;
 		columns[name] = name === "customer_id" ? order.map((r) => ids[r]) : out;
 	}
 	Object.assign(columns, { is_industrial: isIndustrial, segment }, pnl);
