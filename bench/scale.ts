@@ -200,6 +200,10 @@ async function main() {
 		.parse()
 		.opts();
 	const sizes = String(o.sizes).split(",").map(Number);
+	const session = new Date()
+		.toISOString()
+		.replace(/[-:.TZ]/g, "")
+		.slice(0, 14);
 	const dataRoot = resolve(".tmp/bench-scale");
 	const lake = new Lake(dataRoot);
 	const series: Array<{
@@ -226,7 +230,9 @@ async function main() {
 		}
 		const runs: Array<Record<string, Sample>> = [];
 		for (let r = 0; r < o.runs; r++) {
-			const runId = `scale-${customers}-${r + 1}`;
+			// A fresh run id each time: a run registers one model version and a
+			// re-run with the same id reuses it instead of training (docs/models.md).
+			const runId = `scale-${customers}-${r + 1}-${session}`;
 			const stages = await runOnce(dataRoot, batchId, runId, {
 				shards: o.shards,
 				concurrency: o.concurrency,
@@ -280,7 +286,7 @@ async function main() {
 			const parts = (await readdir(partsDir))
 				.filter((f) => f.endsWith(".parquet"))
 				.map((f) => join(partsDir, f));
-			const runId = `scale-${customers}-1`;
+			const runId = `scale-${customers}-1-${session}`;
 			// The reference groups every hourly row by customer and hour: one
 			// bucket of customers per 25 k, with half the machine's memory.
 			entry.bronzeCheck = await compareWithReference(
